@@ -1,0 +1,40 @@
+# Set-up and everyday commands. `make demo` and `make test` install first when needed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Every distribution of the repo, installed from its local path (never from the index: the PyPI name
+# "pynomaly" belongs to an unrelated project).
+DISTS  := -e .
+SOURCES := pyproject.toml constraints.txt Makefile
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt $(DISTS) -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	mkdir -p demo-output
+	$(VENV)/bin/pynomaly plugins list
+	$(VENV)/bin/pynomaly detect examples/data/cardio.npz --detector ecod --top 5 --output demo-output/cardio-ecod.csv
+	$(VENV)/bin/pynomaly detect examples/data/sensors.csv --labels label --detector hbos --top 5 --output demo-output/sensors-hbos.json
+	$(VENV)/bin/pynomaly train examples/data/sensors.csv --columns temperature,pressure,vibration,current,humidity --detector mahalanobis --output demo-output/sensors-model --overwrite
+	$(VENV)/bin/pynomaly score demo-output/sensors-model examples/data/sensors.csv --columns temperature,pressure,vibration,current,humidity --labels label --top 3
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) benchmarks/bench_builtin.py
+	$(PY) benchmarks/bench_cold_start.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache

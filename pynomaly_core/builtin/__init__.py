@@ -1,0 +1,1 @@
+"""The built-in plugin: NumPy-only detectors, loaders, a drift test and an explainer."""

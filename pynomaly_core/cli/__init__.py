@@ -1,0 +1,1 @@
+"""The ``pynomaly`` command line (Typer)."""

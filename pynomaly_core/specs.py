@@ -1,0 +1,178 @@
+"""Contribution specs: the static description of what a plugin offers.
+
+A spec says everything the registry and ``pynomaly plugins list`` need to know (name, summary, data kinds,
+capabilities, parameters and their defaults) and points at the code with a ``"module:attr"`` string that is
+imported only when an object is created.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import keyword
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from pynomaly_core.errors import InvalidSpecError
+
+DATA_KINDS = frozenset({"tabular", "graph", "timeseries"})
+
+CAPABILITIES = {
+    "partial_fit": "can be updated with new batches through partial_fit",
+    "gpu": "can run on a GPU when one is visible",
+    "save": "fitted state can be saved and loaded in a safe format",
+    "pickle_save": "fitted state is saved with pickle: loading needs trust=True",
+    "deterministic_with_seed": "the same random_state gives the same scores",
+    "supervised": "uses labels y in fit",
+}
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_TARGET_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Common fields of every contribution.
+
+    ``name`` is short (``ecod``); the registry qualifies it with the plugin's name (``builtin.ecod``).
+    ``params`` maps each constructor parameter to its default (JSON-serialisable values only).
+    """
+
+    kind: ClassVar[str] = "contribution"
+
+    name: str
+    summary: str
+    target: str
+    data_kinds: frozenset[str] = frozenset({"tabular"})
+    capabilities: frozenset[str] = frozenset()
+    params: Any = field(default_factory=dict)
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_kinds", frozenset(_as_set(self.data_kinds)))
+        object.__setattr__(self, "capabilities", frozenset(_as_set(self.capabilities)))
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        self.validate()
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin}.{self.name}" if self.plugin else self.name
+
+    def validate(self) -> None:
+        """Raise :class:`InvalidSpecError` naming the first field that is wrong."""
+        what = f"{self.kind} spec {self.name!r}"
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            raise InvalidSpecError(f"{what}: name must match [a-z][a-z0-9_]*")
+        if not isinstance(self.summary, str) or not self.summary.strip() or "\n" in self.summary.strip():
+            raise InvalidSpecError(f"{what}: summary must be one non-empty line")
+        if not isinstance(self.target, str) or not _TARGET_RE.match(self.target):
+            raise InvalidSpecError(f"{what}: target must be a 'module:attr' string, got {self.target!r}")
+        unknown_kinds = self.data_kinds - DATA_KINDS
+        if not self.data_kinds or unknown_kinds:
+            raise InvalidSpecError(
+                f"{what}: data_kinds must be a non-empty subset of {sorted(DATA_KINDS)}, "
+                f"got {sorted(self.data_kinds)}"
+            )
+        unknown_caps = self.capabilities - set(CAPABILITIES)
+        if unknown_caps:
+            raise InvalidSpecError(
+                f"{what}: unknown capabilities {sorted(unknown_caps)}; known: {sorted(CAPABILITIES)}"
+            )
+        for pname, default in self.params.items():
+            if not isinstance(pname, str) or not pname.isidentifier() or keyword.iskeyword(pname):
+                raise InvalidSpecError(f"{what}: parameter name {pname!r} is not an identifier")
+            try:
+                json.dumps(default)
+            except (TypeError, ValueError):
+                raise InvalidSpecError(
+                    f"{what}: default of parameter {pname!r} is not JSON-serialisable: {default!r}"
+                ) from None
+
+    def load(self) -> Any:
+        """Import and return the object named by ``target`` (this is where a framework gets imported)."""
+        module_name, _, attr_path = self.target.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            obj = getattr(obj, attr)
+        return obj
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (used by ``--json`` listings)."""
+        return {
+            "name": self.qualified_name,
+            "short_name": self.name,
+            "plugin": self.plugin,
+            "kind": self.kind,
+            "summary": self.summary,
+            "data_kinds": sorted(self.data_kinds),
+            "capabilities": sorted(self.capabilities),
+            "params": dict(self.params),
+            "target": self.target,
+        }
+
+
+@dataclass(frozen=True)
+class DetectorSpec(Spec):
+    """A detector: ``target`` is a class following the detector contract (see :mod:`pynomaly_core.base`)."""
+
+    kind: ClassVar[str] = "detector"
+
+
+@dataclass(frozen=True)
+class LoaderSpec(Spec):
+    """A data loader: ``target`` is a callable ``load(source, **options) -> Dataset``.
+
+    ``suffixes`` (``".csv"``) and ``schemes`` (``"postgresql"``) say which sources it handles when the user does
+    not name a loader. An optional ``iter_target`` points at ``iter_batches(source, rows, **options)``.
+    """
+
+    kind: ClassVar[str] = "loader"
+
+    suffixes: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    iter_target: str | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        object.__setattr__(self, "suffixes", tuple(s.lower() for s in self.suffixes))
+        object.__setattr__(self, "schemes", tuple(s.lower() for s in self.schemes))
+        for suffix in self.suffixes:
+            if not suffix.startswith("."):
+                raise InvalidSpecError(f"loader spec {self.name!r}: suffix {suffix!r} must start with '.'")
+        if self.iter_target is not None and not _TARGET_RE.match(self.iter_target):
+            raise InvalidSpecError(f"loader spec {self.name!r}: iter_target must be a 'module:attr' string")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "suffixes": list(self.suffixes), "schemes": list(self.schemes),
+                "chunked": self.iter_target is not None}
+
+
+@dataclass(frozen=True)
+class ExplainerSpec(Spec):
+    """An explainer: ``target`` is a class ``Explainer(detector, **params)`` with
+    ``explain(X, background=None) -> Explanation`` (``background``: reference rows, e.g. the training data)."""
+
+    kind: ClassVar[str] = "explainer"
+
+
+@dataclass(frozen=True)
+class DriftTestSpec(Spec):
+    """A drift test: ``target`` is a class ``Test(**params)`` with ``run(reference, current) -> DriftReport``."""
+
+    kind: ClassVar[str] = "drift_test"
+
+
+SPEC_TYPES: dict[str, type[Spec]] = {
+    "register_detectors": DetectorSpec,
+    "register_loaders": LoaderSpec,
+    "register_explainers": ExplainerSpec,
+    "register_drift_tests": DriftTestSpec,
+}
+
+
+def _as_set(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    return set(value)

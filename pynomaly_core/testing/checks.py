@@ -1,0 +1,349 @@
+"""The conformance checks. Each check takes a contribution's name and raises ``AssertionError`` on failure."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pynomaly_core.errors import InputError, NotFittedError, UntrustedArtefactError
+
+#: Frameworks that registering a plugin must never import.
+HEAVY_MODULES = (
+    "torch", "tensorflow", "keras", "jax", "jaxlib", "flax", "pyod", "pygod", "torch_geometric", "sklearn",
+    "scipy", "pandas", "polars", "pyarrow", "numba",
+)
+
+
+def _registry() -> Any:
+    from pynomaly_core.registry import get_registry
+
+    return get_registry()
+
+
+def _tabular_data(seed: int = 0, n: int = 300, d: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows from a standard normal, and test rows whose row 0 is an obvious outlier."""
+    rng = np.random.default_rng(seed)
+    train = rng.normal(size=(n, d))
+    test = rng.normal(size=(60, d))
+    test[0] = 8.0
+    return train, test
+
+
+def _make(name: str, **params: Any) -> Any:
+    from pynomaly_core.sdk import create_detector
+
+    spec = _registry().detector(name)
+    if "random_state" in spec.params and "random_state" not in params:
+        params["random_state"] = 0
+    return create_detector(spec.qualified_name, **params)
+
+
+# -- detector checks ---------------------------------------------------------------------------------------
+def check_spec_matches_signature(name: str) -> None:
+    """The spec's parameters and defaults are exactly the constructor's."""
+    spec = _registry().detector(name)
+    cls = spec.load()
+    signature = inspect.signature(cls.__init__)
+    defaults = {
+        k: p.default for k, p in signature.parameters.items()
+        if k != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+    assert set(defaults) == set(spec.params), (
+        f"{spec.qualified_name}: spec params {sorted(spec.params)} != constructor params {sorted(defaults)}"
+    )
+    for key, default in spec.params.items():
+        assert json.dumps(defaults[key]) == json.dumps(default), (
+            f"{spec.qualified_name}: default of {key!r} is {defaults[key]!r} in the class, {default!r} in the spec"
+        )
+
+
+def check_fit_and_score_shapes(name: str) -> None:
+    """fit returns self; scores are finite float64 with one per row; predict gives 0/1 from threshold_."""
+    train, test = _tabular_data()
+    detector = _make(name)
+    assert detector.fit(train) is detector, f"{name}: fit must return self"
+    scores = detector.decision_function(test)
+    assert isinstance(scores, np.ndarray) and scores.dtype == np.float64, f"{name}: scores must be float64"
+    assert scores.shape == (test.shape[0],), f"{name}: scores shape {scores.shape} != ({test.shape[0]},)"
+    assert np.isfinite(scores).all(), f"{name}: non-finite scores"
+    assert detector.decision_scores_.shape == (train.shape[0],), f"{name}: decision_scores_ has the wrong shape"
+    labels = detector.predict(test)
+    assert set(np.unique(labels)) <= {0, 1}, f"{name}: predict must return 0/1"
+    np.testing.assert_array_equal(labels, (scores > detector.threshold_).astype(int),
+                                  err_msg=f"{name}: predict disagrees with decision_function > threshold_")
+
+
+def check_outlier_scores_highest(name: str) -> None:
+    """An obvious outlier gets the highest score (higher = more anomalous)."""
+    train, test = _tabular_data()
+    scores = _make(name).fit(train).decision_function(test)
+    assert int(np.argmax(scores)) == 0, (
+        f"{name}: the obvious outlier (row 0) should score highest; its rank is "
+        f"{int((scores > scores[0]).sum()) + 1} of {scores.size} (is the sign flipped?)"
+    )
+
+
+def check_row_permutation(name: str) -> None:
+    """Permuting the scored rows permutes their scores."""
+    train, test = _tabular_data()
+    detector = _make(name).fit(train)
+    permutation = np.random.default_rng(1).permutation(test.shape[0])
+    np.testing.assert_allclose(detector.decision_function(test[permutation]),
+                               detector.decision_function(test)[permutation], rtol=1e-9, atol=1e-12,
+                               err_msg=f"{name}: scores depend on row order")
+
+
+def check_deterministic_with_seed(name: str) -> None:
+    """With the ``deterministic_with_seed`` capability, two fits give identical scores."""
+    spec = _registry().detector(name)
+    if "deterministic_with_seed" not in spec.capabilities:
+        return
+    train, test = _tabular_data()
+    first = _make(name).fit(train).decision_function(test)
+    second = _make(name).fit(train).decision_function(test)
+    np.testing.assert_array_equal(first, second, err_msg=f"{name}: two seeded fits differ")
+
+
+def check_clone(name: str) -> None:
+    """``get_params``/``set_params`` round-trip and ``sklearn.base.clone`` (when installed) gives an unfitted copy."""
+    detector = _make(name)
+    params = detector.get_params()
+    copy = type(detector)(**params)
+    assert copy.get_params() == params, f"{name}: rebuilding from get_params() changes the params"
+    detector.set_params(**params)
+    try:
+        from sklearn.base import clone
+    except ImportError:
+        return
+    train, _ = _tabular_data()
+    fitted = _make(name).fit(train)
+    cloned = clone(fitted)
+    assert cloned.get_params() == fitted.get_params(), f"{name}: clone changed the params"
+    assert not hasattr(cloned, "threshold_"), f"{name}: a clone must be unfitted"
+
+
+def check_contamination_labels(name: str) -> None:
+    """The fraction of training rows labelled 1 matches ``contamination``."""
+    train, _ = _tabular_data(n=400)
+    for contamination in (0.05, 0.2):
+        detector = _make(name, contamination=contamination).fit(train)
+        fraction = float(detector.labels_.mean())
+        assert abs(fraction - contamination) <= 0.02, (
+            f"{name}: contamination={contamination} labelled {fraction:.3f} of the training rows"
+        )
+
+
+def check_nan_rejected(name: str) -> None:
+    """NaN in fit or scoring input is an InputError naming its row and column."""
+    spec = _registry().detector(name)
+    train, _ = _tabular_data()
+    if getattr(spec.load(), "allow_nan", False):
+        return
+    bad = train.copy()
+    bad[3, 1] = np.nan
+    for call in (lambda: _make(name).fit(bad), lambda: _make(name).fit(train).decision_function(bad)):
+        try:
+            call()
+        except InputError as exc:
+            message = str(exc)
+            assert "row 3" in message and "column 1" in message, (
+                f"{name}: NaN error must name row and column: {message}"
+            )
+        else:
+            raise AssertionError(f"{name}: NaN input was accepted")
+
+
+def check_feature_count(name: str) -> None:
+    """Scoring with another number of features than fitted is an InputError; unfitted scoring is NotFittedError."""
+    train, test = _tabular_data()
+    try:
+        _make(name).decision_function(test)
+    except NotFittedError:
+        pass
+    else:
+        raise AssertionError(f"{name}: scoring before fit must raise NotFittedError")
+    detector = _make(name).fit(train)
+    try:
+        detector.decision_function(test[:, :-1])
+    except InputError as exc:
+        assert "feature" in str(exc), f"{name}: unhelpful message for a feature-count mismatch: {exc}"
+    else:
+        raise AssertionError(f"{name}: a feature-count mismatch was accepted")
+
+
+def check_save_load(name: str) -> None:
+    """With ``save``: save → load gives bit-identical scores; tampering is refused; pickle needs trust."""
+    from pynomaly_core.errors import IntegrityError
+    from pynomaly_core.persistence import MANIFEST, load
+
+    spec = _registry().detector(name)
+    if not spec.capabilities & {"save", "pickle_save"}:
+        return
+    train, test = _tabular_data()
+    detector = _make(name).fit(train)
+    expected = detector.decision_function(test)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = detector.save(Path(tmp) / "model")
+        trust = "pickle_save" in spec.capabilities
+        if trust:
+            try:
+                load(path)
+            except UntrustedArtefactError:
+                pass
+            else:
+                raise AssertionError(f"{name}: a pickle artefact loaded without trust=True")
+        restored = load(path, trust=trust)
+        np.testing.assert_array_equal(restored.decision_function(test), expected,
+                                      err_msg=f"{name}: scores changed after save/load")
+        assert restored.threshold_ == detector.threshold_, f"{name}: threshold changed after save/load"
+        manifest = json.loads((path / MANIFEST).read_text())
+        artefact = path / sorted(manifest["artefacts"])[0]
+        artefact.write_bytes(artefact.read_bytes() + b"\0")
+        try:
+            load(path, trust=trust)
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError(f"{name}: a tampered artefact was loaded")
+
+
+def check_partial_fit(name: str) -> None:
+    """With ``partial_fit``: batches can be added and the model scores like a fitted one."""
+    spec = _registry().detector(name)
+    if "partial_fit" not in spec.capabilities:
+        return
+    train, test = _tabular_data()
+    detector = _make(name)
+    for batch in np.array_split(train, 3):
+        assert detector.partial_fit(batch) is detector, f"{name}: partial_fit must return self"
+    scores = detector.decision_function(test)
+    assert np.isfinite(scores).all() and int(np.argmax(scores)) == 0, f"{name}: partial_fit model misranks the outlier"
+
+
+def check_registration_is_light(plugin: str) -> None:
+    """Loading the plugin (in a fresh interpreter) imports none of :data:`HEAVY_MODULES`."""
+    code = (
+        "import json, sys\n"
+        "from pynomaly_core.registry import get_registry\n"
+        f"record = get_registry().plugins.get({plugin!r})\n"
+        f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
+        "print(json.dumps({'found': record is not None, 'error': record and record.error, 'heavy': heavy}))\n"
+    )
+    env = dict(os.environ, PYNOMALY_LOAD_PLUGINS=plugin)
+    env.pop("PYNOMALY_DISABLE_PLUGINS", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["found"], f"plugin {plugin!r} is not installed (no entry point in group 'pynomaly')"
+    assert result["error"] is None, f"plugin {plugin!r} fails to load: {result['error']}"
+    assert not result["heavy"], f"registering plugin {plugin!r} imported {', '.join(result['heavy'])}"
+
+
+DETECTOR_CHECKS: list[Callable[[str], None]] = [
+    check_spec_matches_signature,
+    check_fit_and_score_shapes,
+    check_outlier_scores_highest,
+    check_row_permutation,
+    check_deterministic_with_seed,
+    check_clone,
+    check_contamination_labels,
+    check_nan_rejected,
+    check_feature_count,
+    check_save_load,
+    check_partial_fit,
+]
+
+
+def check_detector(name: str) -> None:
+    """Run every detector check on a tabular detector."""
+    for check in DETECTOR_CHECKS:
+        check(name)
+
+
+# -- loaders, explainers, drift tests ------------------------------------------------------------------------
+def check_loader(name: str, sample: str | Path, *, n_rows: int | None = None) -> None:
+    """The loader reads ``sample`` into a 2-D float Dataset and names the file when it does not exist."""
+    from pynomaly_core.data import Dataset
+
+    spec = _registry().resolve("loader", name)
+    load = spec.load()
+    dataset = load(str(sample))
+    assert isinstance(dataset, Dataset), f"{name}: must return a Dataset, got {type(dataset).__name__}"
+    assert dataset.X.ndim == 2 and dataset.X.shape[0] > 0, f"{name}: X must be 2-D and non-empty"
+    assert dataset.X.dtype.kind in "fiu", f"{name}: X must be numeric"
+    if n_rows is not None:
+        assert dataset.X.shape[0] == n_rows, f"{name}: read {dataset.X.shape[0]} rows, expected {n_rows}"
+    missing = Path(tempfile.gettempdir()) / f"pynomaly-missing{''.join(Path(sample).suffixes)}"
+    try:
+        load(str(missing))
+    except InputError as exc:
+        assert str(missing) in str(exc), f"{name}: the error for a missing file must name it: {exc}"
+    else:
+        raise AssertionError(f"{name}: loading a missing file did not raise InputError")
+
+
+def check_explainer(name: str, detector: str = "builtin.mahalanobis") -> None:
+    """On data where only feature 2 carries the anomaly, the explainer blames feature 2 for ≥ 90 % of anomalies."""
+    from pynomaly_core.sdk import create_detector
+
+    spec = _registry().resolve("explainer", name)
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(500, 5))
+    anomalies = rng.normal(size=(20, 5))
+    anomalies[:, 2] += rng.choice([-6.0, 6.0], size=20)
+    model = create_detector(detector).fit(train)
+    explanation = spec.load()(model).explain(anomalies, background=train)
+    assert explanation.attributions.shape == (20, 5), f"{name}: attributions shape {explanation.attributions.shape}"
+    assert np.isfinite(explanation.attributions).all(), f"{name}: non-finite attributions"
+    hits = float(np.mean(np.argmax(explanation.attributions, axis=1) == 2))
+    assert hits >= 0.9, f"{name}: blamed the anomalous feature for only {hits:.0%} of anomalous rows"
+
+
+def check_drift_test(name: str) -> None:
+    """No drift on two samples of one distribution, drift on a shifted one, errors on mismatched features."""
+    spec = _registry().resolve("drift_test", name)
+    test = spec.load()()
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(400, 3))
+    same = test.run(reference, rng.normal(size=(400, 3)))
+    shifted_sample = rng.normal(size=(400, 3))
+    shifted_sample[:, 1] += 1.0
+    shifted = test.run(reference, shifted_sample)
+    assert not same.drift, f"{name}: reported drift between two samples of one distribution"
+    assert shifted.drift, f"{name}: missed a one-standard-deviation shift"
+    assert len(shifted.features) == 3 and all(0 <= f.p_value <= 1 for f in shifted.features), (
+        f"{name}: need one verdict per feature with p-values in [0, 1]"
+    )
+    try:
+        test.run(reference, shifted_sample[:, :2])
+    except InputError:
+        pass
+    else:
+        raise AssertionError(f"{name}: a feature-count mismatch was accepted")
+
+
+def plugin_checks(plugin: str) -> list[tuple[str, Callable[[], None]]]:
+    """(test id, check) pairs for every contribution of ``plugin``; used by ``parametrize_plugin_checks``."""
+    registry = _registry()
+    checks: list[tuple[str, Callable[[], None]]] = [
+        (f"{plugin}::registration_is_light", partial(check_registration_is_light, plugin))
+    ]
+    for spec in registry.detectors(plugin=plugin):
+        if "tabular" not in spec.data_kinds:
+            continue
+        checks += [(f"{spec.qualified_name}::{c.__name__.removeprefix('check_')}", partial(c, spec.qualified_name))
+                   for c in DETECTOR_CHECKS]
+    for spec in registry.specs("explainer", plugin=plugin):
+        checks.append((f"{spec.qualified_name}::explainer", partial(check_explainer, spec.qualified_name)))
+    for spec in registry.specs("drift_test", plugin=plugin):
+        checks.append((f"{spec.qualified_name}::drift_test", partial(check_drift_test, spec.qualified_name)))
+    return checks
