@@ -72,6 +72,13 @@ def register_drift_tests(register):
         target="pynomaly_core.builtin.ks_drift:KSDrift",
         params={"alpha": 0.05, "correction": "holm"},
     ))
+    register(DriftTestSpec(
+        name="mmd",
+        summary="Kernel MMD two-sample test (Gaussian kernel, median bandwidth) with a permutation p-value.",
+        target="pynomaly_core.builtin.mmd_drift:MMDDrift",
+        params={"alpha": 0.05, "n_permutations": 200, "bandwidth": None, "random_state": 0},
+        capabilities={"deterministic_with_seed"},
+    ))
 
 
 @hookimpl

@@ -314,11 +314,12 @@ def check_drift_test(name: str) -> None:
     test = spec.load()()
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(400, 3))
-    same = test.run(reference, rng.normal(size=(400, 3)))
+    # A correct test at alpha = 0.05 flags 2 of 3 null pairs with probability < 1 %.
+    false_alarms = sum(test.run(reference, rng.normal(size=(400, 3))).drift for _ in range(3))
     shifted_sample = rng.normal(size=(400, 3))
     shifted_sample[:, 1] += 1.0
     shifted = test.run(reference, shifted_sample)
-    assert not same.drift, f"{name}: reported drift between two samples of one distribution"
+    assert false_alarms <= 1, f"{name}: reported drift in {false_alarms} of 3 pairs from one distribution"
     assert shifted.drift, f"{name}: missed a one-standard-deviation shift"
     assert len(shifted.features) == 3 and all(0 <= f.p_value <= 1 for f in shifted.features), (
         f"{name}: need one verdict per feature with p-values in [0, 1]"
