@@ -321,8 +321,8 @@ def check_drift_test(name: str) -> None:
     shifted = test.run(reference, shifted_sample)
     assert false_alarms <= 1, f"{name}: reported drift in {false_alarms} of 3 pairs from one distribution"
     assert shifted.drift, f"{name}: missed a one-standard-deviation shift"
-    assert len(shifted.features) == 3 and all(0 <= f.p_value <= 1 for f in shifted.features), (
-        f"{name}: need one verdict per feature with p-values in [0, 1]"
+    assert len(shifted.features) in (1, 3) and all(0 <= f.p_value <= 1 for f in shifted.features), (
+        f"{name}: need one verdict per feature (or one overall) with p-values in [0, 1]"
     )
     try:
         test.run(reference, shifted_sample[:, :2])
