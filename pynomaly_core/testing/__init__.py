@@ -25,11 +25,15 @@ from pynomaly_core.testing.checks import (
 )
 
 
-def parametrize_plugin_checks(plugin: str):
-    """``pytest.mark.parametrize("check", ...)`` over every check of every contribution of ``plugin``."""
+def parametrize_plugin_checks(plugin: str, params=None, skip=None):
+    """``pytest.mark.parametrize("check", ...)`` over every check of every contribution of ``plugin``.
+
+    ``params``: ``{"plugin.detector": {constructor overrides}}`` (e.g. fewer epochs in tests);
+    ``skip``: ``{"plugin.detector::check": "reason"}`` for checks a contribution cannot pass, with the reason.
+    """
     import pytest
 
-    checks = plugin_checks(plugin)
+    checks = plugin_checks(plugin, params=params, skip=skip)
     return pytest.mark.parametrize("check", [c for _, c in checks], ids=[i for i, _ in checks])
 
 

@@ -49,7 +49,7 @@ def _make(name: str, **params: Any) -> Any:
 
 
 # -- detector checks ---------------------------------------------------------------------------------------
-def check_spec_matches_signature(name: str) -> None:
+def check_spec_matches_signature(name: str, **overrides: Any) -> None:
     """The spec's parameters and defaults are exactly the constructor's."""
     spec = _registry().detector(name)
     cls = spec.load()
@@ -67,10 +67,10 @@ def check_spec_matches_signature(name: str) -> None:
         )
 
 
-def check_fit_and_score_shapes(name: str) -> None:
+def check_fit_and_score_shapes(name: str, **overrides: Any) -> None:
     """fit returns self; scores are finite float64 with one per row; predict gives 0/1 from threshold_."""
     train, test = _tabular_data()
-    detector = _make(name)
+    detector = _make(name, **overrides)
     assert detector.fit(train) is detector, f"{name}: fit must return self"
     scores = detector.decision_function(test)
     assert isinstance(scores, np.ndarray) and scores.dtype == np.float64, f"{name}: scores must be float64"
@@ -83,40 +83,40 @@ def check_fit_and_score_shapes(name: str) -> None:
                                   err_msg=f"{name}: predict disagrees with decision_function > threshold_")
 
 
-def check_outlier_scores_highest(name: str) -> None:
+def check_outlier_scores_highest(name: str, **overrides: Any) -> None:
     """An obvious outlier gets the highest score (higher = more anomalous)."""
     train, test = _tabular_data()
-    scores = _make(name).fit(train).decision_function(test)
+    scores = _make(name, **overrides).fit(train).decision_function(test)
     assert int(np.argmax(scores)) == 0, (
         f"{name}: the obvious outlier (row 0) should score highest; its rank is "
         f"{int((scores > scores[0]).sum()) + 1} of {scores.size} (is the sign flipped?)"
     )
 
 
-def check_row_permutation(name: str) -> None:
+def check_row_permutation(name: str, **overrides: Any) -> None:
     """Permuting the scored rows permutes their scores."""
     train, test = _tabular_data()
-    detector = _make(name).fit(train)
+    detector = _make(name, **overrides).fit(train)
     permutation = np.random.default_rng(1).permutation(test.shape[0])
     np.testing.assert_allclose(detector.decision_function(test[permutation]),
                                detector.decision_function(test)[permutation], rtol=1e-9, atol=1e-12,
                                err_msg=f"{name}: scores depend on row order")
 
 
-def check_deterministic_with_seed(name: str) -> None:
+def check_deterministic_with_seed(name: str, **overrides: Any) -> None:
     """With the ``deterministic_with_seed`` capability, two fits give identical scores."""
     spec = _registry().detector(name)
     if "deterministic_with_seed" not in spec.capabilities:
         return
     train, test = _tabular_data()
-    first = _make(name).fit(train).decision_function(test)
-    second = _make(name).fit(train).decision_function(test)
+    first = _make(name, **overrides).fit(train).decision_function(test)
+    second = _make(name, **overrides).fit(train).decision_function(test)
     np.testing.assert_array_equal(first, second, err_msg=f"{name}: two seeded fits differ")
 
 
-def check_clone(name: str) -> None:
+def check_clone(name: str, **overrides: Any) -> None:
     """``get_params``/``set_params`` round-trip and ``sklearn.base.clone`` (when installed) gives an unfitted copy."""
-    detector = _make(name)
+    detector = _make(name, **overrides)
     params = detector.get_params()
     copy = type(detector)(**params)
     assert copy.get_params() == params, f"{name}: rebuilding from get_params() changes the params"
@@ -126,24 +126,24 @@ def check_clone(name: str) -> None:
     except ImportError:
         return
     train, _ = _tabular_data()
-    fitted = _make(name).fit(train)
+    fitted = _make(name, **overrides).fit(train)
     cloned = clone(fitted)
     assert cloned.get_params() == fitted.get_params(), f"{name}: clone changed the params"
     assert not hasattr(cloned, "threshold_"), f"{name}: a clone must be unfitted"
 
 
-def check_contamination_labels(name: str) -> None:
+def check_contamination_labels(name: str, **overrides: Any) -> None:
     """The fraction of training rows labelled 1 matches ``contamination``."""
     train, _ = _tabular_data(n=400)
     for contamination in (0.05, 0.2):
-        detector = _make(name, contamination=contamination).fit(train)
+        detector = _make(name, **{**overrides, "contamination": contamination}).fit(train)
         fraction = float(detector.labels_.mean())
         assert abs(fraction - contamination) <= 0.02, (
             f"{name}: contamination={contamination} labelled {fraction:.3f} of the training rows"
         )
 
 
-def check_nan_rejected(name: str) -> None:
+def check_nan_rejected(name: str, **overrides: Any) -> None:
     """NaN in fit or scoring input is an InputError naming its row and column."""
     spec = _registry().detector(name)
     train, _ = _tabular_data()
@@ -151,7 +151,8 @@ def check_nan_rejected(name: str) -> None:
         return
     bad = train.copy()
     bad[3, 1] = np.nan
-    for call in (lambda: _make(name).fit(bad), lambda: _make(name).fit(train).decision_function(bad)):
+    fitted = _make(name, **overrides).fit(train)
+    for call in (lambda: _make(name, **overrides).fit(bad), lambda: fitted.decision_function(bad)):
         try:
             call()
         except InputError as exc:
@@ -163,16 +164,16 @@ def check_nan_rejected(name: str) -> None:
             raise AssertionError(f"{name}: NaN input was accepted")
 
 
-def check_feature_count(name: str) -> None:
+def check_feature_count(name: str, **overrides: Any) -> None:
     """Scoring with another number of features than fitted is an InputError; unfitted scoring is NotFittedError."""
     train, test = _tabular_data()
     try:
-        _make(name).decision_function(test)
+        _make(name, **overrides).decision_function(test)
     except NotFittedError:
         pass
     else:
         raise AssertionError(f"{name}: scoring before fit must raise NotFittedError")
-    detector = _make(name).fit(train)
+    detector = _make(name, **overrides).fit(train)
     try:
         detector.decision_function(test[:, :-1])
     except InputError as exc:
@@ -181,7 +182,7 @@ def check_feature_count(name: str) -> None:
         raise AssertionError(f"{name}: a feature-count mismatch was accepted")
 
 
-def check_save_load(name: str) -> None:
+def check_save_load(name: str, **overrides: Any) -> None:
     """With ``save``: save → load gives bit-identical scores; tampering is refused; pickle needs trust."""
     from pynomaly_core.errors import IntegrityError
     from pynomaly_core.persistence import MANIFEST, load
@@ -190,7 +191,7 @@ def check_save_load(name: str) -> None:
     if not spec.capabilities & {"save", "pickle_save"}:
         return
     train, test = _tabular_data()
-    detector = _make(name).fit(train)
+    detector = _make(name, **overrides).fit(train)
     expected = detector.decision_function(test)
     with tempfile.TemporaryDirectory() as tmp:
         path = detector.save(Path(tmp) / "model")
@@ -217,13 +218,13 @@ def check_save_load(name: str) -> None:
             raise AssertionError(f"{name}: a tampered artefact was loaded")
 
 
-def check_partial_fit(name: str) -> None:
+def check_partial_fit(name: str, **overrides: Any) -> None:
     """With ``partial_fit``: batches can be added and the model scores like a fitted one."""
     spec = _registry().detector(name)
     if "partial_fit" not in spec.capabilities:
         return
     train, test = _tabular_data()
-    detector = _make(name)
+    detector = _make(name, **overrides)
     for batch in np.array_split(train, 3):
         assert detector.partial_fit(batch) is detector, f"{name}: partial_fit must return self"
     scores = detector.decision_function(test)
@@ -263,10 +264,10 @@ DETECTOR_CHECKS: list[Callable[[str], None]] = [
 ]
 
 
-def check_detector(name: str) -> None:
-    """Run every detector check on a tabular detector."""
+def check_detector(name: str, **overrides: Any) -> None:
+    """Run every detector check on a tabular detector (``overrides``: constructor params, e.g. fewer epochs)."""
     for check in DETECTOR_CHECKS:
-        check(name)
+        check(name, **overrides)
 
 
 # -- loaders, explainers, drift tests ------------------------------------------------------------------------
@@ -332,19 +333,39 @@ def check_drift_test(name: str) -> None:
         raise AssertionError(f"{name}: a feature-count mismatch was accepted")
 
 
-def plugin_checks(plugin: str) -> list[tuple[str, Callable[[], None]]]:
-    """(test id, check) pairs for every contribution of ``plugin``; used by ``parametrize_plugin_checks``."""
+def plugin_checks(
+    plugin: str, params: dict[str, dict[str, Any]] | None = None, skip: dict[str, str] | None = None
+) -> list[tuple[str, Callable[[], None]]]:
+    """(test id, check) pairs for every contribution of ``plugin``; used by ``parametrize_plugin_checks``.
+
+    ``params`` maps a detector's qualified name to constructor overrides for the checks (e.g. fewer epochs);
+    ``skip`` maps a test id (``plugin.name::check``) to the reason it is skipped, shown by pytest.
+    """
     registry = _registry()
+    params = params or {}
     checks: list[tuple[str, Callable[[], None]]] = [
         (f"{plugin}::registration_is_light", partial(check_registration_is_light, plugin))
     ]
     for spec in registry.detectors(plugin=plugin):
         if "tabular" not in spec.data_kinds:
             continue
-        checks += [(f"{spec.qualified_name}::{c.__name__.removeprefix('check_')}", partial(c, spec.qualified_name))
-                   for c in DETECTOR_CHECKS]
+        overrides = params.get(spec.qualified_name, {})
+        checks += [(f"{spec.qualified_name}::{c.__name__.removeprefix('check_')}",
+                    partial(c, spec.qualified_name, **overrides)) for c in DETECTOR_CHECKS]
     for spec in registry.specs("explainer", plugin=plugin):
         checks.append((f"{spec.qualified_name}::explainer", partial(check_explainer, spec.qualified_name)))
     for spec in registry.specs("drift_test", plugin=plugin):
         checks.append((f"{spec.qualified_name}::drift_test", partial(check_drift_test, spec.qualified_name)))
+    if skip:
+        checks = [(test_id, _skipped(check, skip[test_id]) if test_id in skip else check) for test_id, check in checks]
     return checks
+
+
+def _skipped(check: Callable[[], None], reason: str) -> Callable[[], None]:
+    def skipped() -> None:
+        import pytest
+
+        pytest.skip(reason)
+
+    skipped.original = check  # type: ignore[attr-defined]
+    return skipped
