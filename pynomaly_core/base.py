@@ -98,6 +98,14 @@ class BaseDetector:
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "threshold_")
 
+    def __sklearn_tags__(self) -> Any:
+        """Tags for scikit-learn ≥ 1.6 (imported only when scikit-learn asks). Labels are 0/1, not ±1, so the
+        estimator type is left unset; ``pynomaly_sklearn.as_sklearn`` gives the strict outlier-detector API."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    input_tags=InputTags(allow_nan=self.allow_nan))
+
     # -- incremental learning (only for subclasses that implement _partial_fit) ------------------------------
     def partial_fit(self, X: Any, y: Any = None) -> BaseDetector:
         """Update the model with a batch; ``threshold_`` comes from the latest batch's scores."""

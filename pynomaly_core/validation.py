@@ -11,13 +11,12 @@ from pynomaly_core.errors import InputError, ScoreError
 
 def feature_names_of(data: Any) -> list[str] | None:
     """Column names of a pandas/polars DataFrame or Arrow table, else ``None``."""
-    columns = getattr(data, "columns", None)
-    if columns is None:
-        names = getattr(data, "column_names", None)  # pyarrow.Table / RecordBatch
-        return [str(n) for n in names] if names is not None else None
     if isinstance(data, np.ndarray):
         return None
-    return [str(c) for c in columns]
+    names = getattr(data, "column_names", None)  # pyarrow.Table / RecordBatch (whose .columns are arrays)
+    if names is None:
+        names = getattr(data, "columns", None)
+    return [str(n) for n in names] if names is not None else None
 
 
 def _to_numpy(data: Any) -> np.ndarray:

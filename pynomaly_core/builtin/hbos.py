@@ -33,8 +33,11 @@ class HBOS(BaseDetector):
         n_features = X.shape[1]
         self.hist_ = np.zeros((self.n_bins, n_features))
         self.bin_edges_ = np.zeros((self.n_bins + 1, n_features))
-        for j in range(n_features):
-            self.hist_[:, j], self.bin_edges_[:, j] = np.histogram(X[:, j], bins=self.n_bins, density=True)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for j in range(n_features):
+                self.hist_[:, j], self.bin_edges_[:, j] = np.histogram(X[:, j], bins=self.n_bins, density=True)
+        # A range so narrow that the bin width underflows makes densities infinite: cap them (log2 stays finite).
+        np.nan_to_num(self.hist_, copy=False, nan=0.0, posinf=np.finfo(np.float64).max)
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"hist": self.hist_, "bin_edges": self.bin_edges_}

@@ -21,7 +21,10 @@ def _open_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at line {line}, byte offset {exc.start})"
+        ) from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty")
     return text

@@ -66,8 +66,9 @@ def check_output_path(path: Path) -> None:
 
 def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
     """Write through a temporary file in the same folder, then rename: never a half-written ``path``."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, renamed after)"w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False, newline="", encoding="utf-8")
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, newline="", encoding="utf-8"
+    )
     try:
         with handle:
             write(handle)
