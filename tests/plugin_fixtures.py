@@ -41,7 +41,7 @@ from pynomaly_core.specs import DetectorSpec
 @hookimpl
 def register_detectors(register):
     register(DetectorSpec(name="ecod", summary="Another ECOD.", target="pynomaly_core.builtin.ecod:ECOD",
-                          params={"contamination": 0.1, "combine": "per_feature"}))
+                          params={"contamination": 0.1, "combine": "per_feature", "n_jobs": None}))
     register(DetectorSpec(name="zed", summary="Robust z.", target="pynomaly_core.builtin.robust_zscore:RobustZScore",
                           params={"aggregate": "max", "contamination": 0.1}))
 '''

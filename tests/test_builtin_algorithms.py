@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pynomaly_core.builtin.ecod import ECOD
 from pynomaly_core.builtin.hbos import HBOS
 from pynomaly_core.builtin.mahalanobis import Mahalanobis
+from pynomaly_core.builtin.rank_index import RankIndex
 from pynomaly_core.builtin.robust_zscore import RobustZScore
 from pynomaly_core.errors import InputError
 from pynomaly_core.evaluation import evaluate, stratified_split
@@ -92,3 +95,26 @@ def test_protocol_auc_on_shared_sets_matches_pyod(name):
 def evaluate_pyod(model, X, y):
     train, test = stratified_split(y)
     return roc_auc(y[test], model.fit(X[train]).decision_function(X[test]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    train=st.lists(st.floats(-1e6, 1e6, allow_nan=False) | st.integers(-3, 3).map(float), min_size=1, max_size=200),
+    queries=st.lists(st.floats(-1e7, 1e7, allow_nan=False) | st.integers(-4, 4).map(float), min_size=1, max_size=200),
+)
+def test_rank_index_equals_searchsorted(train, queries):
+    ordered = np.sort(np.array(train))
+    x = np.array(queries + train)  # include exact hits
+    at_most, below = RankIndex(ordered).counts(x)
+    np.testing.assert_array_equal(at_most, np.searchsorted(ordered, x, side="right"))
+    np.testing.assert_array_equal(below, np.searchsorted(ordered, x, side="left"))
+
+
+def test_ecod_scores_do_not_depend_on_threads_or_chunks():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 6))
+    X[:, 2] = np.round(X[:, 2])  # ties
+    test = rng.normal(size=(70_000, 6))
+    single = ECOD(n_jobs=1).fit(X).decision_function(test)
+    np.testing.assert_array_equal(ECOD(n_jobs=4).fit(X).decision_function(test), single)
+    np.testing.assert_array_equal(ECOD().fit(X).decision_function(test[:100]), single[:100])

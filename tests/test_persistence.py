@@ -27,7 +27,7 @@ def test_manifest_records_everything(fitted, tmp_path):
     path = model.save(tmp_path / "m")
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["detector"] == "builtin.ecod" and manifest["plugin"] == "builtin"
-    assert manifest["params"] == {"contamination": 0.05, "combine": "per_feature"}
+    assert manifest["params"] == {"contamination": 0.05, "combine": "per_feature", "n_jobs": None}
     assert manifest["feature_names"] == ["a", "b", "c"] and manifest["n_features"] == 3
     assert manifest["pynomaly_version"] == manifest["plugin_version"] == "0.1.0"
     assert manifest["artefacts"]["state.npz"] == {"format": "npz", "sha256": sha256_of(path / "state.npz")}

@@ -7,11 +7,18 @@ on the data being scored.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
 
 from pynomaly_core.base import BaseDetector
+from pynomaly_core.builtin.rank_index import RankIndex
+from pynomaly_core.errors import InputError
 
-_CHUNK_ROWS = 1 << 16
+_PARALLEL_CELLS = 1 << 18
+_CHUNK_ROWS = 1 << 19
 
 
 def skewness_sign(X: np.ndarray) -> np.ndarray:
@@ -31,71 +38,75 @@ class ECOD(BaseDetector):
     tail chosen by the feature's skewness, then sums (the authors' reference implementation in PyOD);
     ``combine="paper"`` sums each of the three first and takes the largest sum (the paper's Algorithm 1). Over
     the 30 ADBench sets the first scores a higher mean ROC-AUC (0.769 vs 0.750).
+
+    Scoring looks each value up in a :class:`RankIndex` of its training column and reads the tail terms from
+    precomputed tables; features are scored in ``n_jobs`` threads (``None``: all cores for large inputs).
+    Scores do not depend on ``n_jobs``.
     """
 
     detector_name = "builtin.ecod"
 
-    def __init__(self, contamination: float = 0.1, combine: str = "per_feature"):
+    def __init__(self, contamination: float = 0.1, combine: str = "per_feature", n_jobs: int | None = None):
         self.contamination = contamination
         self.combine = combine
+        self.n_jobs = n_jobs
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         if self.combine not in ("paper", "per_feature"):
-            from pynomaly_core.errors import InputError
-
             raise InputError(f"builtin.ecod: combine must be 'paper' or 'per_feature', got {self.combine!r}")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 1):
+            raise InputError(f"builtin.ecod: n_jobs must be a positive integer or None, got {self.n_jobs!r}")
         self._set_state({"sorted": np.sort(X, axis=0), "skew_sign": skewness_sign(X)})
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.sorted_ = np.ascontiguousarray(state["sorted"])
         self.skew_sign_ = state["skew_sign"]
         n = self.sorted_.shape[0]
-        # For each sorted position, the index of the first equal value (= count of strictly smaller values).
-        first = np.empty(self.sorted_.shape, dtype=np.int64)
-        for j in range(self.sorted_.shape[1]):
-            column = self.sorted_[:, j]
-            starts = np.r_[True, column[1:] != column[:-1]]
-            first[:, j] = np.flatnonzero(starts)[np.cumsum(starts) - 1]
-        self._first_equal = first
-        self._log_n1 = np.log(n + 1.0)
+        self._indexes = [RankIndex(self.sorted_[:, j]) for j in range(self.sorted_.shape[1])]
+        counts = np.arange(n + 1, dtype=np.float64)
+        log_n1 = np.log(n + 1.0)
+        # −log P(X ≤ x) indexed by #train ≤ x, and −log P(X ≥ x) indexed by #train < x (the row counts as one)
+        self._left_table = log_n1 - np.log(counts + 1.0)
+        self._right_table = log_n1 - np.log(n - counts + 1.0)
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"sorted": self.sorted_, "skew_sign": self.skew_sign_}
 
-    def _score(self, X: np.ndarray) -> np.ndarray:
-        scores = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            chunk = X[start:start + _CHUNK_ROWS]
-            scores[start:start + chunk.shape[0]] = self._score_chunk(chunk)
-        return scores
+    def _feature_terms(self, column: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+        at_most, below = self._indexes[j].counts(column)
+        return self._left_table[at_most], self._right_table[below]
 
-    def _tails(self, column: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """−log P(X ≤ x) and −log P(X ≥ x) under the training ECDF of feature ``j`` (with the +1 sample)."""
-        ordered = self.sorted_[:, j]
-        n = ordered.size
-        at_most = np.searchsorted(ordered, column, side="right")
-        previous = np.maximum(at_most - 1, 0)
-        tie = (at_most > 0) & (ordered[previous] == column)
-        below = np.where(tie, self._first_equal[previous, j], at_most)
-        left = self._log_n1 - np.log(at_most + 1.0)
-        right = self._log_n1 - np.log(n - below + 1.0)
-        return left, right
+    def _feature_contribution(self, column: np.ndarray, j: int) -> np.ndarray:
+        left, right = self._feature_terms(column, j)
+        if self.skew_sign_[j] == 0:
+            return left + right  # the skewness-chosen tail is both tails, which dominates either one
+        return np.maximum(left, right)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[0] <= _CHUNK_ROWS:
+            return self._score_chunk(X)
+        return np.concatenate([self._score_chunk(X[i:i + _CHUNK_ROWS]) for i in range(0, X.shape[0], _CHUNK_ROWS)])
 
     def _score_chunk(self, X: np.ndarray) -> np.ndarray:
-        left_sum = np.zeros(X.shape[0])
-        right_sum = np.zeros(X.shape[0])
-        auto_sum = np.zeros(X.shape[0])
-        per_feature = np.zeros(X.shape[0])
-        for j in range(X.shape[1]):
-            left, right = self._tails(X[:, j], j)
-            sign = self.skew_sign_[j]
-            if self.combine == "per_feature":
-                auto = left if sign < 0 else right if sign > 0 else left + right
-                per_feature += np.maximum(np.maximum(left, right), auto)
-            else:
-                left_sum += left
-                right_sum += right
-                auto_sum += left if sign < 0 else right
+        workers = self._workers(X.shape)
         if self.combine == "per_feature":
-            return per_feature
-        return np.maximum(np.maximum(left_sum, right_sum), auto_sum)
+            parts = self._map(workers, self._feature_contribution, X)
+            return np.sum(parts, axis=0)
+        terms = self._map(workers, self._feature_terms, X)
+        left = np.sum([t[0] for t in terms], axis=0)
+        right = np.sum([t[1] for t in terms], axis=0)
+        auto = np.sum([t[0] if sign < 0 else t[1] for t, sign in zip(terms, self.skew_sign_, strict=True)], axis=0)
+        return np.maximum(np.maximum(left, right), auto)
+
+    def _workers(self, shape: tuple[int, int]) -> int:
+        if self.n_jobs is not None:
+            return min(self.n_jobs, shape[1])
+        return min(os.cpu_count() or 1, shape[1]) if shape[0] * shape[1] >= _PARALLEL_CELLS else 1
+
+    @staticmethod
+    def _map(workers: int, func: Any, X: np.ndarray) -> list[Any]:
+        columns = [np.ascontiguousarray(X[:, j]) for j in range(X.shape[1])]
+        if workers <= 1:
+            return [func(column, j) for j, column in enumerate(columns)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(func, columns, range(len(columns))))

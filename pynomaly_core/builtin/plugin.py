@@ -14,7 +14,7 @@ def register_detectors(register):
         name="ecod",
         summary="Empirical-CDF outlier detection: tail probabilities per feature (Li et al., 2022).",
         target="pynomaly_core.builtin.ecod:ECOD",
-        params={"contamination": 0.1, "combine": "per_feature"},
+        params={"contamination": 0.1, "combine": "per_feature", "n_jobs": None},
         capabilities=_SAFE,
     ))
     register(DetectorSpec(
