@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Every distribution of the repo, installed from its local path (never from the index: the PyPI name
-# "pynomaly" belongs to an unrelated project).
-DISTS  := -e .
-SOURCES := pyproject.toml constraints.txt Makefile
+# Every distribution of the repo (the core, plugins/*, pynomaly-*), installed editable from its local path in one
+# resolver call — never from the index: the PyPI name "pynomaly" belongs to an unrelated project.
+PLUGIN_PROJECTS := $(wildcard plugins/*/pyproject.toml pynomaly-*/pyproject.toml)
+DISTS  := -e ".[dev]" $(foreach p,$(PLUGIN_PROJECTS),-e $(dir $(p)))
+SOURCES := pyproject.toml constraints.txt Makefile $(PLUGIN_PROJECTS)
 
 .PHONY: install demo test lint bench clean
 
@@ -15,16 +16,21 @@ install: $(STAMP)
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt $(DISTS) -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt $(DISTS)
 	touch $(STAMP)
 
 demo: install
 	mkdir -p demo-output
 	$(VENV)/bin/pynomaly plugins list
 	$(VENV)/bin/pynomaly detect examples/data/cardio.npz --detector ecod --top 5 --output demo-output/cardio-ecod.csv
-	$(VENV)/bin/pynomaly detect examples/data/sensors.csv --labels label --detector hbos --top 5 --output demo-output/sensors-hbos.json
-	$(VENV)/bin/pynomaly train examples/data/sensors.csv --columns temperature,pressure,vibration,current,humidity --detector mahalanobis --output demo-output/sensors-model --overwrite
-	$(VENV)/bin/pynomaly score demo-output/sensors-model examples/data/sensors.csv --columns temperature,pressure,vibration,current,humidity --labels label --top 3
+	$(VENV)/bin/pynomaly detect examples/data/sensors.csv --labels label --detector hbos --top 5 \
+		--output demo-output/sensors-hbos.json
+	$(VENV)/bin/pynomaly train examples/data/sensors.csv --columns $(SENSOR_COLUMNS) --detector mahalanobis \
+		--output demo-output/sensors-model --overwrite
+	$(VENV)/bin/pynomaly score demo-output/sensors-model examples/data/sensors.csv --columns $(SENSOR_COLUMNS) \
+		--labels label --top 3
+
+SENSOR_COLUMNS := temperature,pressure,vibration,current,humidity
 
 test: install
 	$(PY) -m pytest -q
