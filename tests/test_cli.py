@@ -136,3 +136,13 @@ def test_output_scores_match_sdk(cli, tmp_path):
     cli("detect", CARDIO, "-d", "hbos", "-o", str(out_file), "--top", "0")
     written = np.array([float(r["score"]) for r in csv.DictReader(out_file.open())])
     np.testing.assert_array_equal(written, detect(CARDIO, "hbos").scores)
+
+
+def test_loader_options_reach_the_loader(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "g.npz", x=rng.normal(size=(50, 3)), edge_index=np.zeros((2, 4), dtype=np.int64))
+    code, out, err = cli("detect", str(tmp_path / "g.npz"), "-O", "features=x", "-O", "labels=null", "--json")
+    assert code == 0, err
+    assert json.loads(out)["rows"] == 50
+    code, _, err = cli("detect", str(tmp_path / "g.npz"), "-O", "bogus")
+    assert code == 2 and "--loader-option 'bogus': expected key=value" in err

@@ -20,6 +20,8 @@ LABELS = typer.Option(None, "--labels", help="Column holding 0/1 labels: prints 
 OUTPUT = typer.Option(None, "--output", "-o", help="Write one row per input row (score, label): .csv or .json.")
 TOP = typer.Option(10, "--top", help="How many of the most anomalous rows to print.")
 AS_JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+LOADER_OPTION = typer.Option(None, "--loader-option", "-O",
+                             help="Loader option key=value (repeatable), e.g. -O nodes=nodes.csv.")
 
 
 @contextlib.contextmanager
@@ -34,13 +36,14 @@ def progress(message: str) -> Iterator[None]:
         yield
 
 
-def load_dataset(source: str, loader: str | None, columns: str | None, labels: str | None) -> Any:
+def load_dataset(source: str, loader: str | None, columns: str | None, labels: str | None,
+                 loader_options: list[str] | None = None) -> Any:
     from pynomaly_core.data import select_loader
     from pynomaly_core.errors import InputError
     from pynomaly_core.registry import get_registry
 
     spec = select_loader(source, get_registry(), loader)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = parse_params(loader_options, flag="--loader-option")
     if columns:
         options["columns"] = [c.strip() for c in columns.split(",") if c.strip()]
     if labels:
@@ -49,6 +52,12 @@ def load_dataset(source: str, loader: str | None, columns: str | None, labels: s
     if unsupported:
         raise InputError(f"loader {spec.qualified_name} does not take --{unsupported[0]}")
     return spec.load()(source, **options)
+
+
+def model_input(dataset: Any) -> Any:
+    """What a detector fits or scores: a graph dataset itself (its edges are in ``extra``), else the feature
+    matrix with its column names."""
+    return dataset if dataset.kind == "graph" else dataset.features()
 
 
 def report(detector: str, model: Any, scores: Any, labels: Any, y: Any, timings: dict[str, float],
@@ -101,6 +110,7 @@ def register(app: typer.Typer) -> None:
         labels: str | None = LABELS,
         columns: str | None = COLUMNS,
         loader: str | None = LOADER,
+        loader_option: list[str] = LOADER_OPTION,
         as_json: bool = AS_JSON,
     ) -> None:
         """Fit a detector on DATA and score it: summary, top anomalies, optional per-row output."""
@@ -114,10 +124,10 @@ def register(app: typer.Typer) -> None:
         if contamination is not None:
             params["contamination"] = contamination
         model = create_detector(detector, **params)
-        dataset = load_dataset(data, loader, columns, labels)
+        dataset = load_dataset(data, loader, columns, labels, loader_option)
         with progress(f"fitting {detector} on {dataset.n_rows} rows"):
             start = time.perf_counter()
-            model.fit(dataset.features())
+            model.fit(model_input(dataset))
             fit_s = time.perf_counter() - start
         name = getattr(model, "detector_name", "") or detector
         report(name, model, model.decision_scores_, model.labels_, dataset.y, {"fit_s": fit_s}, top, as_json,
@@ -132,6 +142,7 @@ def register(app: typer.Typer) -> None:
         contamination: float | None = typer.Option(None, "--contamination", help="Expected anomaly fraction."),
         columns: str | None = COLUMNS,
         loader: str | None = LOADER,
+        loader_option: list[str] = LOADER_OPTION,
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing model directory."),
     ) -> None:
         """Fit a detector on DATA and save it (JSON manifest + safe artefacts)."""
@@ -146,10 +157,10 @@ def register(app: typer.Typer) -> None:
         if contamination is not None:
             params["contamination"] = contamination
         model = create_detector(detector, **params)
-        dataset = load_dataset(data, loader, columns, None)
+        dataset = load_dataset(data, loader, columns, None, loader_option)
         with progress(f"fitting {detector} on {dataset.n_rows} rows"):
             start = time.perf_counter()
-            model.fit(dataset.features())
+            model.fit(model_input(dataset))
             fit_s = time.perf_counter() - start
         model.save(output, overwrite=overwrite)
         echo(f"trained {getattr(model, 'detector_name', '') or detector} on {dataset.n_rows} rows "
@@ -164,6 +175,7 @@ def register(app: typer.Typer) -> None:
         labels: str | None = LABELS,
         columns: str | None = COLUMNS,
         loader: str | None = LOADER,
+        loader_option: list[str] = LOADER_OPTION,
         trust: bool = typer.Option(False, "--trust", help="Allow pickle artefacts (only for models you trust)."),
         as_json: bool = AS_JSON,
     ) -> None:
@@ -175,10 +187,10 @@ def register(app: typer.Typer) -> None:
         if output is not None:
             check_output_path(output)
         model = load(model_path, trust=trust)
-        dataset = load_dataset(data, loader, columns, labels)
+        dataset = load_dataset(data, loader, columns, labels, loader_option)
         with progress(f"scoring {dataset.n_rows} rows"):
             start = time.perf_counter()
-            scores = model.decision_function(dataset.features())
+            scores = model.decision_function(model_input(dataset))
             score_s = time.perf_counter() - start
         labels_out = (scores > model.threshold_).astype("int64")
         name = getattr(model, "detector_name", "") or type(model).__name__

@@ -8,14 +8,14 @@ from typing import Any
 from pynomaly_core.errors import InputError
 
 
-def parse_params(items: list[str] | None) -> dict[str, Any]:
+def parse_params(items: list[str] | None, flag: str = "--param") -> dict[str, Any]:
     """``["n_bins=20", "combine=paper"]`` → ``{"n_bins": 20, "combine": "paper"}`` (JSON values when valid)."""
     params: dict[str, Any] = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise InputError(f"--param {item!r}: expected key=value")
+            raise InputError(f"{flag} {item!r}: expected key=value")
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
