@@ -1,0 +1,58 @@
+"""Variational autoencoder: the score is the squared reconstruction error of the decoded posterior mean."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pynomaly_torch.design import PARAMS
+from pynomaly_torch.detector import TorchDetector
+from pynomaly_torch.networks import VAENet
+
+_D = PARAMS["vae"]
+
+
+class VAE(TorchDetector):
+    """Gaussian VAE with latent size ``widths[-1]``, trained on squared error + ``beta`` · KL per row.
+
+    Scoring is deterministic: the row is encoded to its posterior mean, decoded, and scored by the squared
+    reconstruction error. Training, seeding and devices as in :class:`~pynomaly_torch.autoencoder.AutoEncoder`.
+    """
+
+    detector_name = "torch.vae"
+
+    def __init__(self, hidden_layers: list[int] | None = _D["hidden_layers"], beta: float = _D["beta"],
+                 dropout: float = _D["dropout"], batch_norm: bool = _D["batch_norm"],
+                 batch_size: int = _D["batch_size"], epochs: int = _D["epochs"],
+                 learning_rate: float = _D["learning_rate"], weight_decay: float = _D["weight_decay"],
+                 validation_size: float = _D["validation_size"], patience: int = _D["patience"],
+                 contamination: float = _D["contamination"], device: str = _D["device"],
+                 verbose: bool = _D["verbose"], random_state: int | None = _D["random_state"]):
+        self.hidden_layers = hidden_layers
+        self.beta = beta
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.validation_size = validation_size
+        self.patience = patience
+        self.contamination = contamination
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _build_network(self, n_features: int, widths: list[int]) -> nn.Module:
+        return VAENet(n_features, widths, self.dropout, self.batch_norm)
+
+    def _loss(self, network: nn.Module, batch: torch.Tensor, training: bool) -> torch.Tensor:
+        mean, log_var = network.encode(batch)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean) if training else mean
+        squared_error = (network.decode(z) - batch).square().sum(dim=1)
+        kl = -0.5 * (1.0 + log_var - mean.square() - log_var.exp()).sum(dim=1)
+        return (squared_error + self.beta * kl).mean()
+
+    def _score_batch(self, network: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        mean, _ = network.encode(batch)
+        return (network.decode(mean) - batch).square().sum(dim=1)
