@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from pygod_testutil import GRAPHS, make_graph, reference_neighbor_sample
 
+#: torch library that holds the reference kernel, defined once per process.
+_library: Any = None
+
 
 @pytest.fixture(autouse=True)
 def one_torch_thread() -> Iterator[None]:

@@ -10,7 +10,6 @@ import numpy as np
 #: ../shared/datasets/graph next to the repository (not part of it).
 GRAPHS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "graph"
 
-_library: Any = None
 
 
 def reference_neighbor_sample(colptr, row, input_node, num_neighbors, replace, directed):
