@@ -1,0 +1,87 @@
+"""Backend-neutral training helpers (NumPy only): scaling, seeds, hold-out split, batching, early stopping.
+
+A copy of ``pynomaly_torch.training`` (only this docstring and module references differ), so that the same seed
+gives the same hold-out rows and batch order in every backend; like :mod:`pynomaly_jax.design` it imports no
+framework and belongs in the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pynomaly_core.errors import InputError
+from pynomaly_jax.design import MIN_RELATIVE_IMPROVEMENT
+
+
+@dataclass
+class Standardizer:
+    """Per-feature ``(x - mean) / scale`` fitted on training rows; a constant feature gets ``scale = 1``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> Standardizer:
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
+        return cls(mean, scale)
+
+    def transform(self, X: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+        """Scaled copy of ``X`` in ``dtype`` (float32 for training and scoring)."""
+        return ((X - self.mean) / self.scale).astype(dtype, copy=False)
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """The seed of one fit: ``random_state`` itself, or fresh entropy when it is ``None``."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return int(random_state)
+
+
+def split_validation(n_rows: int, validation_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows): a seeded hold-out of ``floor(validation_size · n_rows)`` rows.
+
+    No hold-out (and so no early stopping) when that is under 2 rows or would leave fewer than 2 for training.
+    """
+    if n_rows < 2:
+        raise InputError(f"need at least 2 training rows, got {n_rows}")
+    n_val = int(validation_size * n_rows)
+    order = rng.permutation(n_rows)
+    if n_val < 2 or n_rows - n_val < 2:
+        return np.arange(n_rows), np.empty(0, dtype=np.int64)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def batch_slices(n_rows: int, batch_size: int) -> list[slice]:
+    """Consecutive slices of ``batch_size`` rows; a last batch of a single row joins the previous one."""
+    starts = list(range(0, n_rows, batch_size))
+    if len(starts) > 1 and n_rows - starts[-1] == 1:
+        starts.pop()
+    ends = [*starts[1:], n_rows]
+    return [slice(a, b) for a, b in zip(starts, ends, strict=True)]
+
+
+@dataclass
+class EarlyStopping:
+    """Tracks the validation loss; ``update`` says whether the epoch is the best so far, ``stop`` when to end."""
+
+    patience: int
+    best: float = float("inf")
+    best_epoch: int = -1
+    waited: int = 0
+    history: list[float] = field(default_factory=list)
+
+    def update(self, epoch: int, loss: float) -> bool:
+        self.history.append(loss)
+        if loss < self.best - MIN_RELATIVE_IMPROVEMENT * abs(self.best) or self.best_epoch < 0:
+            self.best, self.best_epoch, self.waited = loss, epoch, 0
+            return True
+        self.waited += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.waited >= self.patience
