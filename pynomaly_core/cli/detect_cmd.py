@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("score")
     def score(
-        model_path: Path = typer.Argument(..., metavar="MODEL", help="A directory written by `pynomaly train`."),
+        model_ref: str = typer.Argument(..., metavar="MODEL", help="A directory written by `pynomaly train`."),
         data: str = DATA,
         output: Path | None = OUTPUT,
         top: int = TOP,
@@ -182,11 +182,11 @@ def register(app: typer.Typer) -> None:
         """Score DATA with a saved model."""
         import time
 
-        from pynomaly_core.persistence import load
+        from pynomaly_core.model_ref import load_model
 
         if output is not None:
             check_output_path(output)
-        model = load(model_path, trust=trust)
+        model = load_model(model_ref, trust=trust)
         dataset = load_dataset(data, loader, columns, labels, loader_option)
         with progress(f"scoring {dataset.n_rows} rows"):
             start = time.perf_counter()
