@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from pynomaly_jax.design import PARAMS
+from pynomaly_core.deep.design import PARAMS
 from pynomaly_jax.detector import JaxDetector
 from pynomaly_jax.networks import Network
 
@@ -22,7 +22,7 @@ class AutoEncoder(JaxDetector):
     """Dense autoencoder ``[d, *widths, *reversed(widths[:-1]), d]`` trained on the MSE of standardised rows.
 
     ``hidden_layers=None`` derives the widths from the number of features (see
-    :func:`pynomaly_jax.design.hidden_layer_sizes`). Training: Adam, mini-batches with a jit-compiled step, early
+    :func:`pynomaly_core.deep.design.hidden_layer_sizes`). Training: Adam, mini-batches with a jit-compiled step, early
     stopping on a ``validation_size`` hold-out with ``patience``; ``random_state`` makes CPU runs bit-identical;
     ``device="auto"`` uses JAX's default accelerator when there is one; ``verbose=True`` shows a progress bar.
     Same parameters, defaults and architecture as ``torch.autoencoder``.

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pynomaly_jax.design import CENTER_EPS, PARAMS
+from pynomaly_core.deep.design import CENTER_EPS, PARAMS
 from pynomaly_jax.detector import JaxDetector
 from pynomaly_jax.fitting import Model, map_rows
 from pynomaly_jax.networks import Network

@@ -15,12 +15,12 @@ import jax
 import numpy as np
 
 from pynomaly_core.base import BaseDetector
+from pynomaly_core.deep.design import check_params, hidden_layer_sizes
+from pynomaly_core.deep.training import Standardizer, resolve_seed, split_validation
 from pynomaly_core.errors import IntegrityError
-from pynomaly_jax.design import check_params, hidden_layer_sizes
 from pynomaly_jax.fitting import Model, score_in_batches, train
 from pynomaly_jax.networks import Architecture, Network, init_params
 from pynomaly_jax.runtime import key_from_seed, resolve_device
-from pynomaly_jax.training import Standardizer, resolve_seed, split_validation
 
 WEIGHTS_FILE = "weights.npz"
 STATE_FILE = "state.npz"

@@ -6,11 +6,12 @@ possible and reuses what an earlier fit compiled:
 * one jit-compiled **epoch** program runs every mini-batch step of an epoch (a ``fori_loop`` over a jit-compiled
   train step: forward, backward, Adam) and then the validation loss, with one host round trip per epoch;
 * every batch has the same shape, ``min(batch_size + 1, rows)`` rows with a 0/1 row mask, which covers the
-  regular batches, a short last batch and the ``batch_size + 1`` batch of :func:`~pynomaly_jax.training.batch_slices`;
+  regular batches, a short last batch and the ``batch_size + 1`` batch of
+  :func:`~pynomaly_core.deep.training.batch_slices`;
   masked rows count neither in the loss nor in the batch-norm statistics, so a step is exactly the unpadded one;
 * the training rows, the number of steps and the validation chunks are padded to powers of two, so fits of a
   similar size (and the same architecture and batch size) share one compiled program;
-* scoring pads to power-of-two batches of at most :data:`~pynomaly_jax.design.SCORE_BATCH_SIZE` rows (at least
+* scoring pads to power-of-two batches of at most :data:`~pynomaly_core.deep.design.SCORE_BATCH_SIZE` rows (at least
   :data:`MIN_SCORE_ROWS`): memory is bounded by one batch, and at most five shapes are ever compiled.
 """
 
@@ -27,9 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from pynomaly_jax.design import SCORE_BATCH_SIZE
+from pynomaly_core.deep.design import SCORE_BATCH_SIZE
+from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices
 from pynomaly_jax.networks import Architecture, Network
-from pynomaly_jax.training import EarlyStopping, Standardizer, batch_slices
 
 #: Smallest padded scoring batch: scoring a few rows costs no more than scoring this many.
 MIN_SCORE_ROWS = 256

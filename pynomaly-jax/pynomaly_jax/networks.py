@@ -1,6 +1,6 @@
 """The three networks as plain JAX functions over a flat ``{name: array}`` parameter dict.
 
-Same architecture as the torch backend (documented in :mod:`pynomaly_jax.design`): dense blocks
+Same architecture as the torch backend (documented in :mod:`pynomaly_core.deep.design`): dense blocks
 ``Linear → [BatchNorm] → ReLU → [Dropout]``, He-uniform weights (``U(±sqrt(6 / fan_in))``), zero biases, batch norm
 as ``torch.nn.BatchNorm1d`` (momentum 0.1, eps 1e-5, batch statistics with the biased variance in training, running
 statistics updated with the unbiased one, running statistics in eval), inverted dropout.

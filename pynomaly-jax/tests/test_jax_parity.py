@@ -1,4 +1,4 @@
-"""The JAX backend mirrors the torch backend: same design constants, and the same weights give the same scores.
+"""The JAX backend mirrors the torch backend: the same weights give the same scores.
 
 Runs only where pynomaly-torch is installed (pynomaly-jax does not depend on it).
 """
@@ -10,30 +10,13 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-torch_design = pytest.importorskip("pynomaly_torch.design")
 torch_networks = pytest.importorskip("pynomaly_torch.networks")
 
-from pynomaly_jax import design, training  # noqa: E402
 from pynomaly_jax.autoencoder import AutoEncoder  # noqa: E402
 from pynomaly_jax.deep_svdd import DeepSVDD  # noqa: E402
 from pynomaly_jax.fitting import ADAM_BETAS, ADAM_EPS, Model, _adam, map_rows  # noqa: E402
 from pynomaly_jax.networks import Architecture, init_params  # noqa: E402
 from pynomaly_jax.vae import VAE  # noqa: E402
-
-
-def test_the_design_copy_matches_the_torch_backend():
-    torch_training = pytest.importorskip("pynomaly_torch.training")
-    assert design.PARAMS == torch_design.PARAMS
-    for name in ("SCORE_BATCH_SIZE", "MIN_RELATIVE_IMPROVEMENT", "CENTER_EPS", "MIN_WIDTH", "MAX_WIDTH"):
-        assert getattr(design, name) == getattr(torch_design, name), name
-    for n in (1, 3, 21, 64, 500):
-        assert design.hidden_layer_sizes(n) == torch_design.hidden_layer_sizes(n)
-    for seed in (0, 1):
-        ours = training.split_validation(100, 0.1, np.random.default_rng(seed))
-        theirs = torch_training.split_validation(100, 0.1, np.random.default_rng(seed))
-        assert all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
-    assert training.batch_slices(1000, 256) == torch_training.batch_slices(1000, 256)
-
 
 TORCH_DETECTORS = {
     "autoencoder": pytest.importorskip("pynomaly_torch.autoencoder").AutoEncoder,
@@ -130,7 +113,8 @@ def test_training_from_the_same_weights_follows_torch(batch_norm):
     """
     torch_fitting = pytest.importorskip("pynomaly_torch.fitting")
     from pynomaly_jax.fitting import train
-    from pynomaly_jax.training import Standardizer
+
+    from pynomaly_core.deep.training import Standardizer
 
     rng = np.random.default_rng(0)
     raw = rng.normal(size=(321, 4)) @ rng.normal(size=(4, 4))

@@ -12,12 +12,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from pynomaly_jax import design, fitting
+from pynomaly_jax import fitting
 from pynomaly_jax.autoencoder import AutoEncoder
 from pynomaly_jax.deep_svdd import DeepSVDD
 from pynomaly_jax.networks import Architecture, Network, init_params
 from pynomaly_jax.vae import VAE
 
+from pynomaly_core.deep import design
 from pynomaly_core.errors import InputError
 
 DETECTORS = [AutoEncoder, VAE, DeepSVDD]
@@ -108,7 +109,7 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
     assert history["n_train"] == 320 and len(history["validation_loss"]) == detector.n_epochs_
     best = history["validation_loss"][history["best_epoch"]]
     assert best == min(history["validation_loss"])
-    from pynomaly_jax.training import split_validation
+    from pynomaly_core.deep.training import split_validation
 
     X_val = detector.scaler_.transform(train[split_validation(400, 0.2, np.random.default_rng(0))[1]])
     restored = fitting.evaluate_loss(detector.model_, detector.params_, detector.buffers_, X_val, detector._hyper(),
@@ -264,7 +265,7 @@ def test_padded_sizes():
 
 
 def test_epoch_batches_follow_batch_slices():
-    from pynomaly_jax.training import batch_slices
+    from pynomaly_core.deep.training import batch_slices
 
     order = np.random.default_rng(0).permutation(9)
     slices = batch_slices(9, 4)  # [0:4], [4:9]: the single last row joins the previous batch

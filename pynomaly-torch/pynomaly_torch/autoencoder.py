@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pynomaly_torch.design import PARAMS
+from pynomaly_core.deep.design import PARAMS
 from pynomaly_torch.detector import TorchDetector
 from pynomaly_torch.networks import AutoEncoderNet
 
@@ -16,7 +16,7 @@ class AutoEncoder(TorchDetector):
     """Dense autoencoder ``[d, *widths, *reversed(widths[:-1]), d]`` trained on the MSE of standardised rows.
 
     ``hidden_layers=None`` derives the widths from the number of features (see
-    :func:`pynomaly_torch.design.hidden_layer_sizes`). Training: Adam, mini-batches, early stopping on a
+    :func:`pynomaly_core.deep.design.hidden_layer_sizes`). Training: Adam, mini-batches, early stopping on a
     ``validation_size`` hold-out with ``patience``; ``random_state`` makes CPU runs bit-identical;
     ``device="auto"`` uses CUDA when torch sees it; ``verbose=True`` shows a progress bar.
     """

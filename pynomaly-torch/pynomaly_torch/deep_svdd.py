@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pynomaly_torch.design import CENTER_EPS, PARAMS, SCORE_BATCH_SIZE
+from pynomaly_core.deep.design import CENTER_EPS, PARAMS, SCORE_BATCH_SIZE
 from pynomaly_torch.detector import TorchDetector
 from pynomaly_torch.networks import SVDDNet
 

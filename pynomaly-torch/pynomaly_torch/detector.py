@@ -1,6 +1,6 @@
 """``TorchDetector``: the fit / score / save flow shared by the torch detectors.
 
-A subclass lists its parameters in ``__init__`` (defaults from :data:`pynomaly_torch.design.PARAMS`) and implements
+A subclass lists its parameters in ``__init__`` (defaults from :data:`pynomaly_core.deep.design.PARAMS`) and implements
 ``_build_network``, ``_loss`` and ``_score_batch`` (plus ``_prepare`` / ``_extra_state`` / ``_set_extra_state``
 when it has state besides the weights, like Deep SVDD's centre).
 """
@@ -17,11 +17,11 @@ import torch
 from torch import nn
 
 from pynomaly_core.base import BaseDetector
+from pynomaly_core.deep.design import check_params, hidden_layer_sizes
+from pynomaly_core.deep.training import Standardizer, resolve_seed, split_validation
 from pynomaly_core.errors import InputError, IntegrityError
-from pynomaly_torch.design import check_params, hidden_layer_sizes
 from pynomaly_torch.fitting import score_in_batches, train
 from pynomaly_torch.runtime import cpu_threads, resolve_device, seeded
-from pynomaly_torch.training import Standardizer, resolve_seed, split_validation
 
 WEIGHTS_FILE = "model.pt"
 STATE_FILE = "state.npz"

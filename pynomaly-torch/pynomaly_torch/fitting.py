@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from pynomaly_core.deep.design import SCORE_BATCH_SIZE
+from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices
 from pynomaly_torch.adam import Adam
-from pynomaly_torch.design import SCORE_BATCH_SIZE
-from pynomaly_torch.training import EarlyStopping, Standardizer, batch_slices
 
 #: ``loss(network, batch, training) -> scalar``: the mean loss of a batch.
 LossFn = Callable[[nn.Module, torch.Tensor, bool], torch.Tensor]

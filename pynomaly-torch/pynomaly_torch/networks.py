@@ -1,4 +1,4 @@
-"""The torch modules of the three detectors (architecture documented in :mod:`pynomaly_torch.design`)."""
+"""The torch modules of the three detectors (architecture documented in :mod:`pynomaly_core.deep.design`)."""
 
 from __future__ import annotations
 

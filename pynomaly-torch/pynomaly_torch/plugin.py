@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pynomaly_core.deep.design import PARAMS
 from pynomaly_core.hookspecs import hookimpl
 from pynomaly_core.specs import DetectorSpec, DriftTestSpec
-from pynomaly_torch.design import PARAMS
 
 _CAPABILITIES = {"save", "deterministic_with_seed", "gpu"}
 

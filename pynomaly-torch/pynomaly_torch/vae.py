@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pynomaly_torch.design import PARAMS
+from pynomaly_core.deep.design import PARAMS
 from pynomaly_torch.detector import TorchDetector
 from pynomaly_torch.networks import VAENet
 

@@ -8,13 +8,14 @@ import re
 import numpy as np
 import pytest
 import torch
-from pynomaly_torch import design, fitting
+from pynomaly_torch import fitting
 from pynomaly_torch.adam import Adam
 from pynomaly_torch.autoencoder import AutoEncoder
 from pynomaly_torch.deep_svdd import DeepSVDD
-from pynomaly_torch.training import EarlyStopping, Standardizer, batch_slices, split_validation
 from pynomaly_torch.vae import VAE
 
+from pynomaly_core.deep import design
+from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices, split_validation
 from pynomaly_core.errors import InputError
 
 DETECTORS = [AutoEncoder, VAE, DeepSVDD]

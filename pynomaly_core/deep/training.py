@@ -1,8 +1,7 @@
 """Backend-neutral training helpers (NumPy only): scaling, seeds, hold-out split, batching, early stopping.
 
-A copy of ``pynomaly_torch.training`` (only this docstring and module references differ), so that the same seed
-gives the same hold-out rows and batch order in every backend; like :mod:`pynomaly_jax.design` it imports no
-framework and belongs in the core.
+Every backend uses these (same seeds → same hold-out rows and batch order), so the only difference between
+backends is the framework's arithmetic. See :mod:`pynomaly_core.deep.design`.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pynomaly_core.deep.design import MIN_RELATIVE_IMPROVEMENT
 from pynomaly_core.errors import InputError
-from pynomaly_jax.design import MIN_RELATIVE_IMPROVEMENT
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Backend-neutral design of the deep detectors: parameters, defaults and architecture (pure Python).
 
-Every backend (torch here; JAX and TensorFlow later) mirrors this module and :mod:`pynomaly_torch.training`
-1:1, so that one parameter set means one model whatever the framework. Importing it imports no framework
-(the plugin's specs take their defaults from here).
+Every backend (pynomaly-torch, pynomaly-tf, pynomaly-jax) builds its networks from this module and trains with
+:mod:`pynomaly_core.deep.training`, so that one parameter set means one model whatever the framework. Importing it
+imports no framework (the plugins' specs take their defaults from here).
 
 Architecture (``d`` = number of features, ``widths`` = :func:`hidden_layer_sizes`, last width = the code):
 
@@ -22,8 +22,8 @@ Architecture (``d`` = number of features, ``widths`` = :func:`hidden_layer_sizes
   the mean representation of the training rows under the initial weights, with ``|c_j| < 0.1`` pushed to
   ``±0.1``. Loss: mean ``‖φ(x) − c‖²``; score: ``‖φ(x) − c‖²``.
 
-Training (see :mod:`pynomaly_torch.training`): Adam (``learning_rate``, β = (0.9, 0.999), eps 1e-8, L2
-``weight_decay`` added to the gradient as in ``torch.optim.Adam``; written out in :mod:`pynomaly_torch.adam`),
+Training (see :mod:`pynomaly_core.deep.training`): Adam (``learning_rate``, β = (0.9, 0.999), eps 1e-8, L2
+``weight_decay`` added to the gradient as in ``torch.optim.Adam``; each backend writes the update out itself),
 mini-batches of ``batch_size`` drawn from a seeded permutation each epoch, up to ``epochs``
 epochs; when ``validation_size > 0`` a seeded hold-out of that fraction is scored after each epoch and training
 stops after ``patience`` epochs without a relative improvement of :data:`MIN_RELATIVE_IMPROVEMENT`, restoring
