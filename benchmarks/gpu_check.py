@@ -1,7 +1,7 @@
 """Train and score every installed backend's AutoEncoder on the CPU and, when CUDA is visible, on the GPU.
 
 Backends are the registered detectors named ``<plugin>.autoencoder`` with the ``gpu`` capability; by the
-backends' shared design (``pynomaly_torch/design.py``) each takes ``device="cpu" | "cuda"`` and raises
+backends' shared design (``pynomaly_core/deep/design.py``) each takes ``device="cpu" | "cuda"`` and raises
 ``InputError`` for ``"cuda"`` when its framework sees no GPU, which this script reports as "no GPU".
 
 Usage: ``python benchmarks/gpu_check.py [--rows 50000] [--features 32] [--epochs 5]``.
