@@ -1,8 +1,16 @@
-"""The :class:`Dataset` that loaders return, and loader selection by suffix or URL scheme."""
+"""The :class:`Dataset` that loaders return, loader selection by suffix or URL scheme, and batch iteration.
+
+The loader contract: a :class:`~pynomaly_core.specs.LoaderSpec` ``target`` is ``load(source, **options) ->
+Dataset``; its optional ``iter_target`` is ``iter_batches(source, rows, **options) -> Iterator[Dataset]`` yielding
+batches of at most ``rows`` rows whose concatenation equals ``load(source, **options)`` (same columns, same
+encoding). :func:`batch_reader` gives every loader an ``iter_batches``: a loader without ``iter_target`` is loaded
+whole and sliced (correct, but not out-of-core).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,3 +96,44 @@ def select_loader(source: str, registry: Any, loader: str | None = None) -> Any:
         raise InputError(f"{source}: no loader for {what}; known suffixes: {', '.join(known)} (or pass --loader)")
     builtin = [spec for spec in matches if spec.plugin == "builtin"]
     return builtin[0] if builtin else matches[0]
+
+
+def slice_dataset(dataset: Dataset, rows: int) -> Iterator[Dataset]:
+    """``dataset`` in consecutive batches of at most ``rows`` rows."""
+    if rows < 1:
+        raise InputError(f"{dataset.source}: rows per batch must be >= 1, got {rows}")
+    for start in range(0, dataset.n_rows, rows):
+        stop = start + rows
+        yield Dataset(X=dataset.X[start:stop], y=None if dataset.y is None else dataset.y[start:stop],
+                      feature_names=dataset.feature_names, source=dataset.source, kind=dataset.kind,
+                      extra=dataset.extra)
+
+
+def concat_datasets(batches: Sequence[Dataset]) -> Dataset:
+    """One dataset from consecutive batches (the inverse of :func:`slice_dataset`)."""
+    if not batches:
+        raise InputError("no batches to concatenate")
+    first = batches[0]
+    ys = [b.y for b in batches]
+    y = None if any(v is None for v in ys) else np.concatenate(ys)
+    return Dataset(X=np.concatenate([b.X for b in batches]), y=y, feature_names=first.feature_names,
+                   source=first.source, kind=first.kind, extra=first.extra)
+
+
+def batch_reader(spec: Any) -> Callable[..., Iterator[Dataset]]:
+    """``iter_batches(source, rows, **options)`` of a loader spec: its own when it has ``iter_target``, else the
+    whole load sliced into batches."""
+    if getattr(spec, "iter_target", None):
+        module_name, _, attr_path = spec.iter_target.partition(":")
+        import importlib
+
+        obj: Any = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            obj = getattr(obj, attr)
+        return obj
+    load = spec.load()
+
+    def iter_batches(source: str, rows: int, **options: Any) -> Iterator[Dataset]:
+        yield from slice_dataset(load(source, **options), rows)
+
+    return iter_batches

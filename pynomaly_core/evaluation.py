@@ -24,6 +24,17 @@ def stratified_split(y: np.ndarray, test_size: float = 0.3, seed: int = 0) -> tu
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+def protocol_split(y: np.ndarray, seed: int = 0, test_size: float = 0.3,
+                   max_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stratified_split`, then (when ``max_train`` is set) a seeded subsample of at most ``max_train``
+    training rows; the test rows are never subsampled."""
+    train, test = stratified_split(y, test_size=test_size, seed=seed)
+    if max_train is not None and train.size > max_train:
+        rng = np.random.default_rng(seed + 1)
+        train = np.sort(rng.choice(train, size=max_train, replace=False))
+    return train, test
+
+
 @dataclass
 class EvaluationRecord:
     dataset: str

@@ -63,3 +63,12 @@ def precision_at_n(y_true: np.ndarray, scores: np.ndarray, n: int | None = None)
     n = int(positive.sum()) if n is None else n
     top = np.argsort(-scores, kind="mergesort")[:n]
     return float(positive[top].mean())
+
+
+def f1_at_threshold(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+    """F1 of the rows flagged ``score > threshold`` (a detector's ``predict``); 0 when nothing is flagged."""
+    positive, scores = _check_binary(y_true, scores)
+    flagged = scores > threshold
+    true_pos = int(np.sum(flagged & positive))
+    denominator = int(flagged.sum()) + int(positive.sum())
+    return 0.0 if denominator == 0 else 2.0 * true_pos / denominator

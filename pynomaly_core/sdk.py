@@ -115,3 +115,70 @@ def load(path: str | Path, *, trust: bool = False) -> Any:
     from pynomaly_core.persistence import load as load_model
 
     return load_model(path, trust=trust)
+
+
+# -- the model registry (SQLAlchemy, the ``registry`` extra, is imported on first use) -------------------------
+def _store(store: Any) -> Any:
+    from pynomaly_core.modelstore.store import ModelStore
+
+    return ModelStore.from_env() if store is None else store
+
+
+def register_model(name: str, detector: Any, *, data: Any = None, source: str | None = None,
+                   metrics: dict[str, float] | None = None, parent: Any = None, training_s: float | None = None,
+                   store: Any = None) -> Any:
+    """Register a fitted detector as the next version of ``name``; ``data`` (the training data) is
+    fingerprinted so that scoring can check its columns. Returns the :class:`ModelVersion`."""
+    from pynomaly_core.modelstore.fingerprints import fingerprint
+
+    fp = None
+    if data is not None:
+        if isinstance(data, str | Path):
+            source = str(data) if source is None else source
+            data = load_data(data)
+        fp = fingerprint(data, source=source)
+    return _store(store).register(name, detector, data_fingerprint=fp, metrics=metrics, parent=parent,
+                                  training_s=training_s)
+
+
+def train_model(data: Any, detector: str = "ecod", *, name: str, y: Any = None, parent: Any = None,
+                contamination: float | None = None, store: Any = None, **params: Any) -> Any:
+    """Fit ``detector`` on ``data`` and register it under ``name`` (``pynomaly train --name``): training time,
+    data fingerprint and, with labels, ROC-AUC and average precision on the training data are recorded."""
+    from pynomaly_core.modelstore.paths import check_name
+
+    check_name(name)
+    target = _store(store)
+    source = str(data) if isinstance(data, str | Path) else None
+    if isinstance(data, str | Path):
+        data = load_data(data)
+    result = detect(data, detector, y=y, contamination=contamination, **params)
+    return register_model(name, result.model, data=data, source=source, metrics=result.metrics, parent=parent,
+                          training_s=result.timings["fit_s"], store=target)
+
+
+def list_models(name: str | None = None, *, store: Any = None) -> list[Any]:
+    """Registered versions (of ``name``, or all), by name, newest first."""
+    return _store(store).list(name)
+
+
+def get_model(ref: str, *, store: Any = None) -> Any:
+    """The :class:`ModelVersion` a ``NAME[@VERSION]`` reference names (metadata only)."""
+    return _store(store).resolve(ref)
+
+
+def load_model(ref: str | Path, *, trust: bool = False, store: Any = None) -> Any:
+    """The fitted detector a saved-model directory or a registered ``NAME[@VERSION]`` names."""
+    from pynomaly_core.model_ref import load_model as load_ref
+
+    return load_ref(ref, trust=trust, store=store)
+
+
+def delete_model(ref: str, *, store: Any = None) -> None:
+    """Delete one registered version, named explicitly as ``NAME@VERSION``."""
+    from pynomaly_core.modelstore.paths import parse_ref
+
+    name, version = parse_ref(ref)
+    if version is None:
+        raise InputError(f"{ref}: name the version to delete, as {name}@VERSION")
+    _store(store).delete(name, version)

@@ -26,6 +26,7 @@ CAPABILITIES = {
     "pickle_save": "fitted state is saved with pickle: loading needs trust=True",
     "deterministic_with_seed": "the same random_state gives the same scores",
     "supervised": "uses labels y in fit",
+    "progress": "shows a training progress bar on stderr with verbose=True (the CLI turns it on)",
 }
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -65,7 +65,8 @@ def test_detect_json_summary_with_params_and_labels(cli, tmp_path):
         (["detect", CARDIO, "--columns", "a"], "loader builtin.npz does not take --columns"),
         (["detectors", "list", "--kind", "images"], "--kind must be one of graph, tabular, timeseries"),
         (["detectors", "show", "zzz"], "unknown detector 'zzz'"),
-        (["score", "no-such-model", SENSORS], "is not a saved pynomaly model"),
+        (["score", "no-such-model", SENSORS], "no such directory, and no model named 'no-such-model'"),
+        (["score", str(EXAMPLES), SENSORS], "is not a saved pynomaly model"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli, args, message):
@@ -113,7 +114,8 @@ def test_train_then_score_round_trip(cli, tmp_path):
 def test_detectors_list_and_show_json(cli):
     code, out, _ = cli("detectors", "list", "--json", "--plugin", "builtin")
     names = [d["name"] for d in json.loads(out)]
-    assert names == ["builtin.ecod", "builtin.hbos", "builtin.mahalanobis", "builtin.robust_zscore"]
+    assert names == ["builtin.ecod", "builtin.ensemble", "builtin.hbos", "builtin.mahalanobis",
+                     "builtin.robust_zscore"]
     code, out, _ = cli("detectors", "show", "mahalanobis", "--json")
     shown = json.loads(out)
     assert shown["params"] == {"shrinkage": 0.01, "contamination": 0.1} and "partial_fit" in shown["capabilities"]
@@ -126,7 +128,9 @@ def test_plugins_list_json_fields_are_stable(cli):
     rows = {row["name"]: row for row in json.loads(out)}
     assert set(rows["builtin"]) == {"name", "version", "distribution", "hooks", "detectors", "loaders",
                                     "explainers", "drift_tests", "load_time_ms", "status", "error"}
-    assert rows["builtin"]["detectors"] == 4 and rows["builtin"]["drift_tests"] == 2
+    assert rows["builtin"]["detectors"] == 5
+    assert rows["builtin"]["drift_tests"] == 5  # ks, mmd, chi2, psi, cvm
+    assert rows["builtin"]["explainers"] == 3  # permutation, surrogate, counterfactual
 
 
 def test_output_scores_match_sdk(cli, tmp_path):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pynomaly_core.errors import InputError
-from pynomaly_core.metrics import average_precision, precision_at_n, rankdata, roc_auc
+from pynomaly_core.metrics import average_precision, f1_at_threshold, precision_at_n, rankdata, roc_auc
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 stats = pytest.importorskip("scipy.stats")
@@ -47,3 +47,11 @@ def test_precision_at_n_and_errors():
         roc_auc(np.zeros(3), np.arange(3.0))
     with pytest.raises(InputError, match="labels must be 0/1"):
         roc_auc(np.array([0, 2]), np.arange(2.0))
+
+
+@settings(max_examples=100, deadline=None)
+@given(labelled_scores(), st.integers(-6, 6))
+def test_f1_at_threshold_equals_sklearn(data, threshold):
+    y, scores = data
+    expected = sklearn_metrics.f1_score(y, (scores > threshold).astype(int), zero_division=0.0)
+    assert f1_at_threshold(y, scores, threshold) == pytest.approx(expected, abs=1e-12)

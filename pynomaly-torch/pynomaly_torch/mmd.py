@@ -14,7 +14,7 @@ import torch
 
 #: Permuted statistics within this of the observed one are ties and count as "at least as large" (rounding
 #: differs between the observed and a permuted sum of the same kernel entries).
-from pynomaly_core.builtin.mmd_drift import TIE_TOLERANCE, MMDDrift, permutation_indices
+from pynomaly_core.builtin.mmd_drift import DISTANCE_NOISE, TIE_TOLERANCE, MMDDrift, permutation_indices
 from pynomaly_core.errors import InputError
 from pynomaly_torch.runtime import cpu_threads, resolve_device
 
@@ -23,8 +23,10 @@ _CHUNK_ENTRIES = 1 << 22
 
 
 def pairwise_sq_dists(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    sq = (a * a).sum(dim=1)[:, None] + (b * b).sum(dim=1)[None, :] - 2.0 * a @ b.T
-    return sq.clamp_min(0.0)
+    """As :func:`pynomaly_core.builtin.mmd_drift.pairwise_sq_dists`: rounding noise of the expansion becomes 0."""
+    norms = (a * a).sum(dim=1)[:, None] + (b * b).sum(dim=1)[None, :]
+    sq = norms - 2.0 * a @ b.T
+    return torch.where(sq <= DISTANCE_NOISE * norms, torch.zeros_like(sq), sq)
 
 
 def median_bandwidth(sq_dists: torch.Tensor) -> float:

@@ -6,7 +6,7 @@ from pynomaly_core.deep.design import PARAMS
 from pynomaly_core.hookspecs import hookimpl
 from pynomaly_core.specs import DetectorSpec, DriftTestSpec
 
-_CAPABILITIES = {"save", "deterministic_with_seed", "gpu"}
+_CAPABILITIES = {"save", "deterministic_with_seed", "gpu", "progress"}
 
 
 @hookimpl

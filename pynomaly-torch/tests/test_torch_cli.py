@@ -25,6 +25,14 @@ def test_detect_with_the_autoencoder_prints_json():
     summary = json.loads(out.stdout)
     assert summary["detector"] == "torch.autoencoder" and summary["params"]["epochs"] == 3
     assert summary["rows"] == 1831 and summary["metrics"]["roc_auc"] > 0.7
+    assert summary["params"]["verbose"] is True and "3/3" in out.stderr  # the CLI shows the training progress bar
+
+
+def test_the_progress_bar_can_be_turned_off(tmp_path):
+    out = _cli("train", str(CARDIO), "-d", "torch.deep_svdd", "--param", "epochs=2", "--param", "verbose=false",
+               "-o", str(tmp_path / "model"))
+    assert out.returncode == 0, out.stderr
+    assert "2/2" not in out.stderr and "trained" in out.stdout
 
 
 def test_unavailable_device_is_a_one_line_error():

@@ -76,3 +76,14 @@ def test_registered_through_the_drift_test_hook():
     spec = get_registry().resolve("drift_test", "torch.mmd")
     assert spec.load() is TorchMMDDrift and spec.plugin == "torch"
     assert "gpu" in spec.capabilities
+
+
+@pytest.mark.parametrize("x_scale", [0.0, 1.15720647e-110])
+def test_rounding_noise_of_tiny_rows_is_zero_distance_in_both(x_scale):
+    """Rows equal up to the expansion's rounding (found by Hypothesis): same bandwidth and statistic as NumPy."""
+    x = np.full((2, 3), x_scale)
+    y = np.full((5, 3), 1.15720647e-110)
+    expected = mmd_drift.mmd_permutation_test(x, y, 30, 0)
+    statistic, _, bandwidth = mmd_permutation_test(x, y, 30, 0)
+    assert bandwidth == pytest.approx(expected[2], rel=1e-9)
+    assert statistic == pytest.approx(expected[0], rel=1e-5, abs=1e-12)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from pynomaly_core.drift import CORRECTIONS, DriftReport, FeatureDrift, adjust_p_values, check_pair
+from pynomaly_core.drift import CORRECTIONS, DriftReport, check_pair, per_feature_report
 from pynomaly_core.errors import InputError
 from pynomaly_core.validation import feature_names_of
 
@@ -79,7 +79,10 @@ def ks_p_value(statistic: float, n: int, m: int) -> float:
 
 
 class KSDrift:
-    """Per-feature two-sample KS test; drift overall when any adjusted p-value is below ``alpha``."""
+    """Per-feature two-sample KS test; drift overall when any adjusted p-value is below ``alpha``.
+
+    The effect size is the KS distance itself (sup |F_ref − F_cur|, in [0, 1]).
+    """
 
     name = "builtin.ks"
 
@@ -97,10 +100,6 @@ class KSDrift:
         names = names or [f"x{j}" for j in range(ref.shape[1])]
         stats = np.array([ks_statistic(ref[:, j], cur[:, j]) for j in range(ref.shape[1])])
         p_values = np.array([ks_p_value(s, ref.shape[0], cur.shape[0]) for s in stats])
-        adjusted = adjust_p_values(p_values, self.correction)
-        features = [
-            FeatureDrift(str(name), float(s), float(p), float(q), bool(q < self.alpha))
-            for name, s, p, q in zip(names, stats, p_values, adjusted, strict=True)
-        ]
-        return DriftReport(self.name, self.alpha, self.correction, features, any(f.drift for f in features),
-                           {"n_reference": int(ref.shape[0]), "n_current": int(cur.shape[0])})
+        return per_feature_report(self.name, self.alpha, self.correction, names, stats, p_values,
+                                  effect_sizes=stats,
+                                  details={"n_reference": int(ref.shape[0]), "n_current": int(cur.shape[0])})

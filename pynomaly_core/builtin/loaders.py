@@ -1,118 +1,347 @@
-"""NumPy-only loaders: CSV (numeric columns), NPY and NPZ (ADBench's ``X``/``y`` layout)."""
+"""NumPy-only loaders: CSV, JSON Lines, NPY and NPZ (ADBench's ``X``/``y`` layout).
+
+CSV and JSON Lines are read line by line (never whole), so ``iter_batches`` scores files larger than memory; their
+categorical columns and missing values go through :class:`pynomaly_core.tabular.TableEncoder` (a first pass fits
+categories and fill values when needed, so every batch is encoded alike).
+"""
 
 from __future__ import annotations
 
 import csv
-import io
+import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from pynomaly_core.data import Dataset
+from pynomaly_core.data import Dataset, concat_datasets, slice_dataset
 from pynomaly_core.errors import InputError
+from pynomaly_core.tabular import SNIFF_ROWS, ColumnBatch, TableEncoder, encoded_batches, is_number
+
+#: A longer line is an error (a binary file or a broken export), not a reason to run out of memory.
+MAX_LINE_BYTES = 16 * 2**20
+#: Cells read as missing under ``missing="drop"`` / ``"impute-median"`` (case-insensitive, after stripping).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+#: Rows per batch when a loader is asked for the whole file.
+WHOLE_ROWS = 1 << 20
 
 
-def _open_text(path: Path) -> str:
+def _check_file(path: Path) -> None:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{path}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at line {line}, byte offset {exc.start})"
-        ) from None
-    if not text.strip():
-        raise InputError(f"{path}: the file is empty")
-    return text
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
+def _lines(path: Path) -> Iterator[str]:
+    """Decoded lines of a UTF-8 text file, read in blocks; a bad byte or an endless line is an error naming the
+    line (the file is never read whole, and no line longer than :data:`MAX_LINE_BYTES` is held)."""
+    import io
+    import itertools
+
+    def blocks() -> Iterator[io.StringIO]:
+        number = offset = 0  # lines and bytes before the current block
+        carry = b""
+        with path.open("rb") as handle:
+            while True:
+                block = handle.read(min(1 << 20, MAX_LINE_BYTES))  # so a longer line always spans blocks
+                data = carry + block
+                cut = len(data) if not block else data.rfind(b"\n") + 1
+                carry = data[cut:]
+                first_end = data.find(b"\n")
+                if len(carry) > MAX_LINE_BYTES or (carry is not data and first_end > MAX_LINE_BYTES):
+                    line = number + (1 if first_end > MAX_LINE_BYTES else data.count(b"\n", 0, cut) + 1)
+                    raise InputError(f"{path}: line {line} is longer than {MAX_LINE_BYTES} bytes")
+                complete = data[:cut]
+                if complete:
+                    try:
+                        text = complete.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        line = number + complete.count(b"\n", 0, exc.start) + 1
+                        raise InputError(f"{path}: not UTF-8 text (invalid byte 0x{complete[exc.start]:02x} at line "
+                                         f"{line}, byte offset {offset + exc.start})") from None
+                    if offset == 0:
+                        text = text.removeprefix("\ufeff")
+                    yield io.StringIO(text, newline="")
+                    number += complete.count(b"\n")
+                    offset += len(complete)
+                if not block:
+                    return
+
+    return itertools.chain.from_iterable(blocks())
+
+
+# -- CSV -----------------------------------------------------------------------------------------------------
+class _CsvLayout:
+    """Delimiter, header, column names and the encoder of one CSV file (read from its first rows)."""
+
+    def __init__(self, path: Path, delimiter: str | None, header: bool | None, options: dict[str, Any]):
+        _check_file(path)
+        self.path = path
+        if delimiter is None:
+            with path.open("rb") as handle:
+                sample = handle.read(65536).decode("utf-8", errors="ignore").removeprefix("\ufeff")
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+        self.delimiter = delimiter
+        first: list[str] | None = None
+        rest: list[list[str]] = []
+        for row, _ in self.rows():
+            if first is None:
+                first = row
+            else:
+                rest.append(row)
+                if len(rest) >= SNIFF_ROWS:
+                    break
+        if first is None:
+            raise InputError(f"{path}: the file is empty")
+        if header is None:
+            header = _looks_like_header(first, rest)
+        self.header = header
+        self.names = [cell.strip() for cell in first] if header else [str(i) for i in range(len(first))]
+        self.encoder = TableEncoder(str(path), self.names, **options)
+        body = rest if header else [first, *rest]
+        self.encoder.infer_categorical(
+            {j: [row[j].strip() for row in body if j < len(row)] for j in range(len(self.names))})
+
+    def rows(self) -> Iterator[tuple[list[str], int]]:
+        """Non-blank rows with the line each ends on (used for the first rows only)."""
+        reader = csv.reader(_lines(self.path), delimiter=self.delimiter, strict=True)
+        try:
+            for row in reader:
+                if len(row) > 1 or (row and row[0].strip()):
+                    yield row, reader.line_num
+        except csv.Error as exc:
+            raise InputError(f"{self.path}: malformed CSV at line {reader.line_num} ({exc})") from None
+
+    def read(self, rows: int) -> Iterator[ColumnBatch]:
+        """Batches of ``rows`` rows; the hot loop of out-of-core CSV scoring, so kept to C-level calls."""
+        reader = csv.reader(_lines(self.path), delimiter=self.delimiter, strict=True)
+        skip_header = self.header
+        chunk: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            for row in reader:
+                if len(row) <= 1 and not (row and row[0].strip()):
+                    continue  # a blank line
+                if skip_header:
+                    skip_header = False
+                    continue
+                chunk.append(row)
+                lines.append(reader.line_num)
+                if len(chunk) >= rows:
+                    yield self._batch(chunk, lines)
+                    chunk, lines = [], []
+        except csv.Error as exc:
+            raise InputError(f"{self.path}: malformed CSV at line {reader.line_num} ({exc})") from None
+        if chunk:
+            yield self._batch(chunk, lines)
+
+    def _batch(self, chunk: list[list[str]], lines: list[int]) -> ColumnBatch:
+        width = len(self.names)
+        if set(map(len, chunk)) != {width}:
+            for row, line in zip(chunk, lines, strict=True):
+                if len(row) != width:
+                    raise InputError(f"{self.path}: line {line} has {len(row)} fields, expected {width}")
+        transposed = list(zip(*chunk, strict=True))
+        columns = {}
+        errors: list[tuple[int, str, int]] = []
+        for j in self.encoder.used:
+            cells = transposed[j]
+            if j in self.encoder.categorical:
+                columns[j] = np.array([c.strip() or None for c in cells], dtype=object)
+            else:
+                columns[j], error = self._numeric(cells, j)
+                if error is not None:
+                    errors.append(error)
+        if errors:  # the first bad cell in reading order
+            i, what, j = min(errors, key=lambda e: e[0])
+            raise InputError(f"{self.path}: {what} at line {lines[i]}, column {self.names[j]!r}")
+        return ColumnBatch(columns, len(chunk), lambda i: f"line {lines[i]}")
+
+    def _numeric(self, cells: Sequence[str], j: int) -> tuple[np.ndarray, tuple[int, str, int] | None]:
+        """The column as float64 and its first bad cell (row, what is wrong, column), if any."""
+        strict = self.encoder.missing == "error"
+        try:
+            values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+        except ValueError:
+            values = np.empty(len(cells))
+            for i, cell in enumerate(cells):
+                text = cell.strip()
+                try:
+                    values[i] = float(text)
+                except ValueError:
+                    missing = text.lower() in MISSING_TOKENS
+                    if missing and not strict:
+                        values[i] = np.nan
+                        continue
+                    what = ("an empty value" if not text else f"a missing value {text!r}" if missing
+                            else f"non-numeric value {text[:40]!r}")
+                    return values, (i, what, j)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            for i in np.flatnonzero(bad):
+                if np.isinf(values[i]) or strict:
+                    return values, (int(i), f"non-finite value {cells[i].strip()!r}", j)
+        return values, None
+
+
+def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    """A first row with a non-numeric cell above numeric ones is a header; all-numeric is data."""
+    if all(is_number(cell) for cell in first):
         return False
-    return True
+    if not rest:
+        return True
+    for j, cell in enumerate(first):
+        if not is_number(cell) and any(j < len(row) and is_number(row[j]) for row in rest):
+            return True
+    sample = "\n".join(",".join(row) for row in [first, *rest[:50]])
+    try:
+        return csv.Sniffer().has_header(sample)
+    except csv.Error:
+        return True
 
 
-def _select(names: list[str], wanted: Sequence[str | int] | None, path: Path) -> list[int]:
-    if wanted is None:
-        return list(range(len(names)))
-    indices = []
-    for item in wanted:
-        if isinstance(item, int) or (isinstance(item, str) and item.isdigit() and item not in names):
-            index = int(item)
-            if not 0 <= index < len(names):
-                raise InputError(f"{path}: column index {index} out of range (0..{len(names) - 1})")
-        elif item in names:
-            index = names.index(item)
-        else:
-            raise InputError(f"{path}: no column {item!r}; columns are {', '.join(names)}")
-        indices.append(index)
-    return indices
+def _table_options(columns: Sequence[str | int] | str | None, labels: str | None,
+                   categorical: Sequence[str] | str | None, encoding: str, missing: str) -> dict[str, Any]:
+    return {"columns": columns, "labels": labels, "categorical": categorical, "encoding": encoding,
+            "missing": missing}
+
+
+def iter_csv(
+    source: str,
+    rows: int = 65_536,
+    *,
+    columns: Sequence[str | int] | str | None = None,
+    labels: str | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    categorical: Sequence[str] | str | None = "auto",
+    encoding: str = "onehot",
+    missing: str = "error",
+) -> Iterator[Dataset]:
+    """Batches of at most ``rows`` rows of a CSV file (see :func:`load_csv` for the options)."""
+    layout = _CsvLayout(Path(source), delimiter, header,
+                        _table_options(columns, labels, categorical, encoding, missing))
+    yield from encoded_batches(layout.encoder, layout.read, rows, str(layout.path))
 
 
 def load_csv(
     source: str,
     *,
-    columns: Sequence[str | int] | None = None,
+    columns: Sequence[str | int] | str | None = None,
     labels: str | None = None,
     delimiter: str | None = None,
     header: bool | None = None,
+    categorical: Sequence[str] | str | None = "auto",
+    encoding: str = "onehot",
+    missing: str = "error",
 ) -> Dataset:
-    """Read a numeric CSV file.
+    """Read a CSV file.
 
-    ``header`` is detected when not given (a first row with any non-numeric cell); ``delimiter`` is sniffed
-    among ``, ; \\t |``. ``columns`` selects feature columns by name or index; ``labels`` names a 0/1 column
-    that becomes ``y`` (and is not a feature). Any non-numeric or empty cell is an error naming its line and column.
+    ``delimiter`` is sniffed among ``, ; \\t |`` and ``header`` detected when not given. ``columns`` selects
+    feature columns by name or index; ``labels`` names a 0/1 column that becomes ``y``. ``categorical``: column
+    names to encode (``"auto"``: feature columns with no numeric value in the first 1000 rows), as ``encoding``
+    ``"onehot"`` (one 0/1 column per category, named ``col=value``) or ``"ordinal"`` (the index among the sorted
+    categories). ``missing``: ``"error"`` (an empty cell is an error naming its line and column), ``"drop"`` the row,
+    or ``"impute-median"`` (median of the column; most frequent category for a categorical one).
     """
-    path = Path(source)
-    text = _open_text(path)
-    if delimiter is None:
-        sample = text[:65536]
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    line_numbers = [i + 1 for i, row in enumerate(rows) if row and any(cell.strip() for cell in row)]
-    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
-    first = rows[0]
-    if header is None:
-        header = not all(_is_number(cell) for cell in first)
-    names = [cell.strip() for cell in first] if header else [str(i) for i in range(len(first))]
-    body, body_lines = (rows[1:], line_numbers[1:]) if header else (rows, line_numbers)
-    if not body:
-        raise InputError(f"{path}: no data rows")
-    width = len(names)
-    label_index = None
-    if labels is not None:
-        if labels not in names:
-            raise InputError(f"{path}: no label column {labels!r}; columns are {', '.join(names)}")
-        label_index = names.index(labels)
-    feature_indices = _select(names, columns, path)
-    if columns is None and label_index is not None:
-        feature_indices.remove(label_index)
-    values = np.empty((len(body), width))
-    for r, (row, line) in enumerate(zip(body, body_lines, strict=True)):
-        if len(row) != width:
-            raise InputError(f"{path}: line {line} has {len(row)} fields, expected {width}")
-        for c, cell in enumerate(row):
+    return concat_datasets(list(iter_csv(source, WHOLE_ROWS, columns=columns, labels=labels, delimiter=delimiter,
+                                         header=header, categorical=categorical, encoding=encoding,
+                                         missing=missing)))
+
+
+# -- JSON Lines ----------------------------------------------------------------------------------------------
+class _JsonlLayout:
+    """Column names (the keys of the first object) and the encoder of one JSON Lines file."""
+
+    def __init__(self, path: Path, options: dict[str, Any]):
+        _check_file(path)
+        self.path = path
+        sample: list[dict[str, Any]] = []
+        for record, _ in self.records():
+            sample.append(record)
+            if len(sample) >= SNIFF_ROWS:
+                break
+        if not sample:
+            raise InputError(f"{path}: the file is empty")
+        self.names = list(sample[0])
+        self.encoder = TableEncoder(str(path), self.names, **options)
+        self.encoder.infer_categorical({j: [r.get(name) for r in sample] for j, name in enumerate(self.names)})
+
+    def records(self) -> Iterator[tuple[dict[str, Any], int]]:
+        for line, text in enumerate(_lines(self.path), start=1):
+            if not text.strip():
+                continue
             try:
-                values[r, c] = float(cell)
-            except ValueError:
-                what = "an empty value" if not cell.strip() else f"non-numeric value {cell.strip()[:40]!r}"
-                raise InputError(f"{path}: {what} at line {line}, column {names[c]!r}") from None
-            if not np.isfinite(values[r, c]):
-                raise InputError(f"{path}: non-finite value {cell.strip()!r} at line {line}, column {names[c]!r}")
-    y = None
-    if label_index is not None:
-        y = values[:, label_index].astype(np.int64)
-    return Dataset(X=values[:, feature_indices], y=y, feature_names=[names[i] for i in feature_indices],
-                   source=str(path))
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{self.path}: line {line} is not valid JSON ({exc.msg} at column {exc.colno})") \
+                    from None
+            if not isinstance(record, dict):
+                raise InputError(f"{self.path}: line {line} is not a JSON object")
+            yield record, line
+
+    def read(self, rows: int) -> Iterator[ColumnBatch]:
+        chunk: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for record, line in self.records():
+            chunk.append(record)
+            lines.append(line)
+            if len(chunk) >= rows:
+                yield self._batch(chunk, lines)
+                chunk, lines = [], []
+        if chunk:
+            yield self._batch(chunk, lines)
+
+    def _batch(self, chunk: list[dict[str, Any]], lines: list[int]) -> ColumnBatch:
+        known = set(self.names)
+        for record, line in zip(chunk, lines, strict=True):
+            if len(record) > len(known) or not known.issuperset(record):
+                extra = sorted(set(record) - known)
+                raise InputError(f"{self.path}: line {line} has unknown key {extra[0]!r}; keys are "
+                                 f"{', '.join(self.names)}")
+        columns = {}
+        for j in self.encoder.used:
+            name = self.names[j]
+            values = [r.get(name) for r in chunk]
+            for i, value in enumerate(values):
+                if isinstance(value, dict | list):
+                    raise InputError(f"{self.path}: nested value at line {lines[i]}, column {name!r}")
+            columns[j] = np.array(values, dtype=object)
+        return ColumnBatch(columns, len(chunk), lambda i: f"line {lines[i]}")
+
+
+def iter_jsonl(
+    source: str,
+    rows: int = 65_536,
+    *,
+    columns: Sequence[str | int] | str | None = None,
+    labels: str | None = None,
+    categorical: Sequence[str] | str | None = "auto",
+    encoding: str = "onehot",
+    missing: str = "error",
+) -> Iterator[Dataset]:
+    """Batches of at most ``rows`` rows of a JSON Lines file."""
+    layout = _JsonlLayout(Path(source), _table_options(columns, labels, categorical, encoding, missing))
+    yield from encoded_batches(layout.encoder, layout.read, rows, str(layout.path))
+
+
+def load_jsonl(
+    source: str,
+    *,
+    columns: Sequence[str | int] | str | None = None,
+    labels: str | None = None,
+    categorical: Sequence[str] | str | None = "auto",
+    encoding: str = "onehot",
+    missing: str = "error",
+) -> Dataset:
+    """Read a JSON Lines file: one object per line, columns are the keys of the first object (a missing key is a
+    missing value, an unknown key an error). Options as for :func:`load_csv`."""
+    return concat_datasets(list(iter_jsonl(source, WHOLE_ROWS, columns=columns, labels=labels,
+                                           categorical=categorical, encoding=encoding, missing=missing)))
 
 
 def _check_array(array: np.ndarray, path: Path, key: str) -> np.ndarray:
@@ -135,6 +364,20 @@ def load_npy(source: str) -> Dataset:
     except ValueError as exc:
         raise InputError(f"{path}: cannot read as .npy without pickle ({str(exc).splitlines()[0]})") from None
     return Dataset(X=_check_array(array, path, "array"), source=str(path))
+
+
+def iter_npy(source: str, rows: int = 65_536) -> Iterator[Dataset]:
+    """Batches of a ``.npy`` array, memory-mapped: only one batch is in memory at a time."""
+    path = Path(source)
+    _check_file(path)
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise InputError(f"{path}: cannot read as .npy without pickle ({str(exc).splitlines()[0]})") from None
+    array = _check_array(array, path, "array")
+    for batch in slice_dataset(Dataset(X=array, source=str(path)), rows):
+        batch.X = np.array(batch.X)
+        yield batch
 
 
 def load_npz(source: str, *, features: str = "X", labels: str | None = "y") -> Dataset:

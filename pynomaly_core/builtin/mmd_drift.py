@@ -17,6 +17,8 @@ from pynomaly_core.errors import InputError
 #: Permuted statistics within this of the observed one are ties (they differ from it only by the rounding of a
 #: reordered sum) and count as at least as large, so every backend gets the same p-value.
 TIE_TOLERANCE = 1e-10
+#: Squared distances at most this times ``|a|² + |b|²`` are rounding noise of the norm expansion and count as 0.
+DISTANCE_NOISE = 1e-12
 
 
 def median_bandwidth(pooled: np.ndarray) -> float:
@@ -28,8 +30,16 @@ def median_bandwidth(pooled: np.ndarray) -> float:
 
 
 def pairwise_sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    sq = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * a @ b.T
-    return np.maximum(sq, 0.0)
+    """Squared Euclidean distances by the norm expansion; values within rounding noise of zero become exactly 0.
+
+    The expansion ``|a|² + |b|² − 2a·b`` cancels catastrophically for (near-)identical rows: what is left is noise
+    of order ``eps · (|a|² + |b|²)`` that differs between BLAS libraries. Cutting at :data:`DISTANCE_NOISE` times
+    that scale makes every backend see the same zeros (and so the same median-heuristic bandwidth).
+    """
+    norms = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :]
+    sq = norms - 2.0 * a @ b.T
+    sq[sq <= DISTANCE_NOISE * norms] = 0.0
+    return sq
 
 
 def rbf_kernel(a: np.ndarray, b: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -99,7 +109,7 @@ class MMDDrift:
         if ref.shape[0] < 2 or cur.shape[0] < 2:
             raise InputError("mmd: reference and current need at least 2 rows each")
         statistic, p_value, sigma = self._test(ref, cur)
-        verdict = FeatureDrift("all", statistic, p_value, p_value, p_value < self.alpha)
+        verdict = FeatureDrift("all", statistic, p_value, p_value, p_value < self.alpha, effect_size=statistic)
         return DriftReport(self.name, self.alpha, "none", [verdict], verdict.drift,
                            {"bandwidth": sigma, "n_permutations": self.n_permutations,
                             "n_reference": int(ref.shape[0]), "n_current": int(cur.shape[0])})

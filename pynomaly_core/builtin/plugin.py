@@ -38,21 +38,42 @@ def register_detectors(register):
         params={"shrinkage": 0.01, "contamination": 0.1},
         capabilities=_SAFE | {"partial_fit"},
     ))
+    register(DetectorSpec(
+        name="ensemble",
+        summary="Any registered detectors combined: z-score/rank/min-max normalisation, average/max/AOM/MOA.",
+        target="pynomaly_core.builtin.ensemble:Ensemble",
+        params={"detectors": ["ecod", "hbos", "mahalanobis", {"name": "pyod.inne", "optional": True},
+                              {"name": "sklearn.lof", "optional": True}],
+                "normalization": "zscore", "combination": "average", "n_buckets": 2, "contamination": 0.1,
+                "random_state": None},
+        capabilities=_SAFE,
+    ))
 
 
 @hookimpl
 def register_loaders(register):
+    table = {"columns": None, "labels": None, "categorical": "auto", "encoding": "onehot", "missing": "error"}
     register(LoaderSpec(
         name="csv",
-        summary="Numeric CSV with header and delimiter detection, column selection and a label column.",
+        summary="CSV: header/delimiter detection, column selection, labels, categoricals, missing-value policy.",
         target="pynomaly_core.builtin.loaders:load_csv",
-        params={"columns": None, "labels": None, "delimiter": None, "header": None},
+        iter_target="pynomaly_core.builtin.loaders:iter_csv",
+        params={**table, "delimiter": None, "header": None},
         suffixes=(".csv", ".tsv", ".txt"),
     ))
     register(LoaderSpec(
+        name="jsonl",
+        summary="JSON Lines: one object per line, keys are columns; categoricals and missing-value policy.",
+        target="pynomaly_core.builtin.loaders:load_jsonl",
+        iter_target="pynomaly_core.builtin.loaders:iter_jsonl",
+        params=table,
+        suffixes=(".jsonl", ".ndjson"),
+    ))
+    register(LoaderSpec(
         name="npy",
-        summary="A 2-D numeric NumPy array file (no pickle).",
+        summary="A 2-D numeric NumPy array file (no pickle); batches are memory-mapped.",
         target="pynomaly_core.builtin.loaders:load_npy",
+        iter_target="pynomaly_core.builtin.loaders:iter_npy",
         suffixes=(".npy",),
     ))
     register(LoaderSpec(
@@ -79,6 +100,25 @@ def register_drift_tests(register):
         params={"alpha": 0.05, "n_permutations": 200, "bandwidth": None, "random_state": 0},
         capabilities={"deterministic_with_seed"},
     ))
+    register(DriftTestSpec(
+        name="chi2",
+        summary="Pearson chi-squared test per column: categories as they are, numeric columns binned at quantiles.",
+        target="pynomaly_core.builtin.chi2_drift:ChiSquaredDrift",
+        params={"alpha": 0.05, "correction": "holm", "categorical": "auto", "n_bins": 10, "max_categories": 50},
+    ))
+    register(DriftTestSpec(
+        name="psi",
+        summary="Population stability index per column (0.1/0.25 bands) with a chi-squared p-value.",
+        target="pynomaly_core.builtin.psi_drift:PSIDrift",
+        params={"alpha": 0.05, "correction": "holm", "n_bins": 10, "categorical": "auto", "max_categories": 50,
+                "epsilon": 1e-4},
+    ))
+    register(DriftTestSpec(
+        name="cvm",
+        summary="Two-sample Cramer-von Mises test per feature (exact or asymptotic p-value) with correction.",
+        target="pynomaly_core.builtin.cvm_drift:CramerVonMisesDrift",
+        params={"alpha": 0.05, "correction": "holm"},
+    ))
 
 
 @hookimpl
@@ -89,4 +129,17 @@ def register_explainers(register):
         target="pynomaly_core.builtin.permutation:PermutationExplainer",
         params={"n_repeats": 10, "random_state": 0},
         capabilities={"deterministic_with_seed"},
+    ))
+    register(ExplainerSpec(
+        name="surrogate",
+        summary="LIME-style local surrogate: kernel-weighted ridge of the score on which features keep their value.",
+        target="pynomaly_core.builtin.surrogate:LocalSurrogateExplainer",
+        params={"n_samples": 500, "kernel_width": None, "ridge": 1e-3, "random_state": 0},
+        capabilities={"deterministic_with_seed"},
+    ))
+    register(ExplainerSpec(
+        name="counterfactual",
+        summary="Counterfactual: fewest, smallest feature moves toward the background median that make a row normal.",
+        target="pynomaly_core.builtin.counterfactual:CounterfactualExplainer",
+        params={"threshold": None, "max_features": None, "tolerance": 1e-3},
     ))

@@ -1,7 +1,8 @@
 """Entry point of the ``pynomaly`` command: builds the Typer app, adds plugin commands, maps errors to exit codes.
 
 Exit codes: 0 ok, 1 a strict-mode failure (broken plugins) or an unexpected error, 2 bad usage or bad input
-(one line on stderr naming what is wrong; ``--debug`` shows the traceback).
+(one line on stderr naming what is wrong; ``--debug`` shows the traceback), 3 ``pynomaly drift`` found drift
+(a command ends with ``typer.Exit(code)``, which passes through :func:`main` unchanged).
 """
 
 from __future__ import annotations
@@ -11,7 +12,17 @@ import sys
 
 import typer
 
-from pynomaly_core.cli import detect_cmd, detectors_cmd, plugins_cmd
+from pynomaly_core.cli import (
+    automl_cmd,
+    benchmark_cmd,
+    compare_cmd,
+    detect_cmd,
+    detectors_cmd,
+    drift_cmd,
+    explain_cmd,
+    models_cmd,
+    plugins_cmd,
+)
 from pynomaly_core.errors import PluginLoadError, PynomalyError
 
 
@@ -38,7 +49,13 @@ def build_app() -> typer.Typer:
 
     app.add_typer(plugins_cmd.app, name="plugins")
     app.add_typer(detectors_cmd.app, name="detectors")
+    app.add_typer(models_cmd.app, name="models")
     detect_cmd.register(app)
+    drift_cmd.register(app)
+    explain_cmd.register(app)
+    benchmark_cmd.register(app)
+    automl_cmd.register(app)
+    compare_cmd.register(app)
     from pynomaly_core.registry import get_registry
 
     get_registry().add_commands(app)

@@ -20,6 +20,7 @@ from pynomaly_core.testing.checks import (
     check_drift_test,
     check_explainer,
     check_loader,
+    check_loader_batches,
     check_registration_is_light,
     plugin_checks,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "check_drift_test",
     "check_explainer",
     "check_loader",
+    "check_loader_batches",
     "check_registration_is_light",
     "parametrize_plugin_checks",
     "plugin_checks",

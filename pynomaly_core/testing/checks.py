@@ -271,25 +271,51 @@ def check_detector(name: str, **overrides: Any) -> None:
 
 
 # -- loaders, explainers, drift tests ------------------------------------------------------------------------
-def check_loader(name: str, sample: str | Path, *, n_rows: int | None = None) -> None:
-    """The loader reads ``sample`` into a 2-D float Dataset and names the file when it does not exist."""
+def check_loader(name: str, sample: str | Path, *, n_rows: int | None = None, **options: Any) -> None:
+    """The loader reads ``sample`` (with ``options``) into a 2-D float Dataset, names the file when it does not
+    exist, and its ``iter_batches`` (when the spec has ``iter_target``) yields batches of at most ``rows`` rows
+    whose concatenation equals the whole load, for several batch sizes."""
     from pynomaly_core.data import Dataset
 
     spec = _registry().resolve("loader", name)
     load = spec.load()
-    dataset = load(str(sample))
+    dataset = load(str(sample), **options)
     assert isinstance(dataset, Dataset), f"{name}: must return a Dataset, got {type(dataset).__name__}"
     assert dataset.X.ndim == 2 and dataset.X.shape[0] > 0, f"{name}: X must be 2-D and non-empty"
     assert dataset.X.dtype.kind in "fiu", f"{name}: X must be numeric"
     if n_rows is not None:
         assert dataset.X.shape[0] == n_rows, f"{name}: read {dataset.X.shape[0]} rows, expected {n_rows}"
+    if spec.iter_target is not None:
+        check_loader_batches(name, sample, dataset, **options)
+    if "://" in str(sample):
+        return
     missing = Path(tempfile.gettempdir()) / f"pynomaly-missing{''.join(Path(sample).suffixes)}"
     try:
-        load(str(missing))
+        load(str(missing), **options)
     except InputError as exc:
         assert str(missing) in str(exc), f"{name}: the error for a missing file must name it: {exc}"
     else:
         raise AssertionError(f"{name}: loading a missing file did not raise InputError")
+
+
+def check_loader_batches(name: str, sample: str | Path, whole: Any, **options: Any) -> None:
+    """``iter_batches`` with 1, 7 and all rows per batch concatenates to ``whole`` (X, y and feature names)."""
+    from pynomaly_core.data import batch_reader
+
+    spec = _registry().resolve("loader", name)
+    iter_batches = batch_reader(spec)
+    for rows in sorted({1, 7, whole.n_rows}) if whole.n_rows <= 2000 else (997, whole.n_rows):
+        batches = list(iter_batches(str(sample), rows, **options))
+        sizes = [b.n_rows for b in batches]
+        assert batches and all(0 < s <= rows for s in sizes), f"{name}: rows={rows} gave batch sizes {sizes[:5]}…"
+        X = np.concatenate([b.X for b in batches])
+        assert X.shape == whole.X.shape and np.array_equal(X, whole.X), (
+            f"{name}: batches of {rows} rows concatenate to {X.shape}, not the whole load {whole.X.shape}")
+        if whole.y is not None:
+            y = np.concatenate([b.y for b in batches])
+            assert np.array_equal(y, whole.y), f"{name}: batch labels differ from the whole load (rows={rows})"
+        assert all(b.feature_names == whole.feature_names for b in batches), (
+            f"{name}: batch feature names differ from the whole load (rows={rows})")
 
 
 def check_explainer(name: str, detector: str = "builtin.mahalanobis") -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynomaly_core.hookspecs import hookimpl
-from pynomaly_core.specs import DetectorSpec
+from pynomaly_core.specs import DetectorSpec, DriftTestSpec
 
 _SEEDED = "deterministic_with_seed"
 
@@ -50,4 +50,16 @@ def register_detectors(register):
         params={"store_precision": True, "assume_centered": False, "support_fraction": None, "random_state": None,
                 "contamination": 0.1},
         capabilities={"save", _SEEDED},
+    ))
+
+
+@hookimpl
+def register_drift_tests(register):
+    register(DriftTestSpec(
+        name="classifier",
+        summary="Domain-classifier drift test: held-out ROC-AUC of reference vs current; permutation importances.",
+        target="pynomaly_sklearn.classifier_drift:ClassifierDrift",
+        params={"alpha": 0.05, "classifier": "random_forest", "test_size": 0.5, "n_estimators": 50, "importance": True,
+                "random_state": 0},
+        capabilities={_SEEDED},
     ))

@@ -1,0 +1,116 @@
+"""One pure-ASGI middleware: request body size limit (413), request timeout (504), metrics, security headers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from pynomaly_server.errors import error_body
+from pynomaly_server.metrics import Metrics
+
+Scope = dict[str, Any]
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+#: The UI loads every asset from the server itself (no CDN); ECharts sets inline styles, Swagger UI is exempt.
+_CSP = (b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        b"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class ServerMiddleware:
+    """Wraps the app: rejects bodies over ``max_body_bytes`` (by Content-Length up front, else while reading),
+    answers 504 when a request runs past ``timeout_s``, and records count and latency per route template."""
+
+    def __init__(self, app: Any, *, metrics: Metrics, max_body_bytes: int, timeout_s: float):
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = {"status": 500, "started": False}
+        path = scope.get("path", "")
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+                headers = list(message.get("headers", []))
+                headers.extend(_SECURITY_HEADERS)
+                if not path.startswith("/docs"):
+                    headers.append(_CSP)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            length = _content_length(scope)
+            if length is not None and length > self.max_body_bytes:
+                await self._error(send_wrapper, 413, "body_too_large",
+                                  f"request body of {length} bytes exceeds the limit of {self.max_body_bytes} bytes")
+                return
+            received = 0
+
+            async def receive_wrapper() -> dict[str, Any]:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await _with_timeout(self.app(scope, receive_wrapper, send_wrapper), self.timeout_s)
+            except BodyTooLarge:
+                if not state["started"]:
+                    await self._error(send_wrapper, 413, "body_too_large",
+                                      f"request body exceeds the limit of {self.max_body_bytes} bytes")
+            except asyncio.TimeoutError:
+                if not state["started"]:
+                    await self._error(send_wrapper, 504, "timeout",
+                                      f"the request took longer than {self.timeout_s:g} s and was abandoned")
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "(unmatched)")
+            self.metrics.observe_request(scope.get("method", ""), template, state["status"],
+                                         time.perf_counter() - start)
+
+    @staticmethod
+    async def _error(send: Any, status: int, code: str, message: str) -> None:
+        body = error_body(code, message)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _with_timeout(awaitable: Any, seconds: float) -> None:
+    """``asyncio.timeout`` (no extra task per request) where available, else ``asyncio.wait_for``."""
+    if hasattr(asyncio, "timeout"):
+        async with asyncio.timeout(seconds):
+            await awaitable
+    else:  # Python 3.10
+        await asyncio.wait_for(awaitable, seconds)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

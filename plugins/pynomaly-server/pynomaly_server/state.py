@@ -1,0 +1,61 @@
+"""Everything one server instance holds: settings, key store, model registry, model cache and metrics."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from pynomaly_server.cache import ModelCache
+from pynomaly_server.config import Settings
+from pynomaly_server.keys import KeyStore
+from pynomaly_server.metrics import Metrics
+
+#: How long a resolved model version is remembered; changes made through this server are seen at once, those
+#: made by another process (``pynomaly train --name``) within this many seconds.
+LATEST_TTL_S = 1.0
+
+
+class ServerState:
+    def __init__(self, settings: Settings, keys: KeyStore | None = None, store: Any = None):
+        self.settings = settings
+        self.keys = keys or KeyStore(settings.database_url(), recheck_s=settings.key_recheck_s)
+        self._store = store
+        self._store_lock = threading.Lock()
+        self.metrics = Metrics(models_loaded=lambda: len(self.cache))
+        self.cache = ModelCache(settings.model_cache_size, on_load=self.metrics.add_model_load)
+        self._latest: dict[tuple[str, int | None], tuple[Any, float]] = {}
+
+    @property
+    def store(self) -> Any:
+        """The model registry (``ModelStore.from_env()`` unless one was given), opened on first use."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from pynomaly_core.modelstore import ModelStore
+
+                    self._store = ModelStore.from_env()
+        return self._store
+
+    def version(self, name: str, version: int | None) -> Any:
+        """The :class:`ModelVersion` for ``name`` (latest when ``version`` is None); raises ModelNotFoundError."""
+        key = (name, version)
+        cached = self._latest.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < LATEST_TTL_S:
+            return cached[0]
+        mv = self.store.get(name, version)
+        if len(self._latest) > 10_000:
+            self._latest.clear()
+        self._latest[key] = (mv, now)
+        return mv
+
+    def model(self, mv: Any) -> Any:
+        """The fitted detector of a model version, from the cache or loaded once."""
+        return self.cache.get((mv.name, mv.version),
+                              lambda: self.store.load(mv.name, mv.version, trust=self.settings.trust_models))
+
+    def forget(self, name: str, version: int | None = None) -> None:
+        for key in [k for k in self._latest if k[0] == name]:
+            self._latest.pop(key, None)
+        self.cache.discard(name, version)
