@@ -118,3 +118,18 @@ def test_ecod_scores_do_not_depend_on_threads_or_chunks():
     single = ECOD(n_jobs=1).fit(X).decision_function(test)
     np.testing.assert_array_equal(ECOD(n_jobs=4).fit(X).decision_function(test), single)
     np.testing.assert_array_equal(ECOD().fit(X).decision_function(test[:100]), single[:100])
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-120, 1e150])
+def test_mahalanobis_scores_do_not_depend_on_the_data_scale(scale):
+    """Found by Hypothesis: a tiny-variance covariance inverted directly overflowed and every score became NaN."""
+    X = np.random.default_rng(3).normal(size=(60, 4))
+    expected = Mahalanobis().fit(X).decision_function(X)
+    np.testing.assert_allclose(Mahalanobis().fit(X * scale).decision_function(X * scale), expected, rtol=1e-8)
+
+
+def test_mahalanobis_on_variance_below_double_precision_is_finite():
+    X = np.zeros((40, 2))
+    X[:3, 0] = 1e-310
+    scores = Mahalanobis().fit(X).decision_function(X)
+    assert np.isfinite(scores).all()

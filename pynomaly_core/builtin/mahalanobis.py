@@ -45,23 +45,30 @@ class Mahalanobis(BaseDetector):
         self._update_precision()
 
     def _update_precision(self) -> None:
+        """Precision of the shrunk covariance in units of its mean variance ``t`` (scores use ``(x − μ) / √t``).
+
+        Working in those units keeps the inverse finite whatever the data's scale: inverting a covariance of
+        variance 1e-300 directly overflows to inf and turns every score into NaN.
+        """
         d = self.mean_.size
         covariance = self.comoment_ / max(self.n_seen_ - 1, 1)
-        target = np.trace(covariance) / d
-        if target <= 0:
+        target = float(np.trace(covariance) / d)
+        if not target > 0:
             target = 1.0
-        shrunk = (1 - self.shrinkage) * covariance + self.shrinkage * target * np.eye(d)
-        shrunk[np.diag_indices(d)] += np.finfo(np.float64).eps * target
+        shrunk = (1 - self.shrinkage) * (covariance / target) + self.shrinkage * np.eye(d)
+        shrunk[np.diag_indices(d)] += np.finfo(np.float64).eps
         self.precision_ = np.linalg.pinv(shrunk, hermitian=True)
+        self.scale_ = np.sqrt(target)
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"n_seen": np.asarray(self.n_seen_), "mean": self.mean_, "comoment": self.comoment_,
-                "precision": self.precision_}
+                "precision": self.precision_, "scale": np.asarray(self.scale_)}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.n_seen_ = int(state["n_seen"])
         self.mean_, self.comoment_, self.precision_ = state["mean"], state["comoment"], state["precision"]
+        self.scale_ = float(state["scale"]) if "scale" in state else 1.0  # models saved before the scaled precision
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        centred = X - self.mean_
+        centred = (X - self.mean_) / self.scale_
         return np.maximum(np.einsum("ij,jk,ik->i", centred, self.precision_, centred, optimize=True), 0.0)
