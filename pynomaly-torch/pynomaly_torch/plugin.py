@@ -1,45 +1,17 @@
-"""Entry point of the torch plugin (``pynomaly`` group, name ``torch``). Imports specs only, never torch."""
+"""Entry point of the PyTorch plugin (``pynomaly`` group, name ``torch``). Imports specs only, never torch."""
 
 from __future__ import annotations
 
-from pynomaly_core.deep.design import PARAMS
+from pynomaly_core.deep.specs import detector_specs, mmd_spec
 from pynomaly_core.hookspecs import hookimpl
-from pynomaly_core.specs import DetectorSpec, DriftTestSpec
-
-_CAPABILITIES = {"save", "deterministic_with_seed", "gpu", "progress"}
 
 
 @hookimpl
 def register_detectors(register):
-    register(DetectorSpec(
-        name="autoencoder",
-        summary="Dense autoencoder (PyTorch): squared reconstruction error of standardised rows.",
-        target="pynomaly_torch.autoencoder:AutoEncoder",
-        params=PARAMS["autoencoder"],
-        capabilities=_CAPABILITIES,
-    ))
-    register(DetectorSpec(
-        name="vae",
-        summary="Variational autoencoder (PyTorch): reconstruction error of the decoded posterior mean.",
-        target="pynomaly_torch.vae:VAE",
-        params=PARAMS["vae"],
-        capabilities=_CAPABILITIES,
-    ))
-    register(DetectorSpec(
-        name="deep_svdd",
-        summary="Deep SVDD (PyTorch): squared distance to a hypersphere centre in a learned representation.",
-        target="pynomaly_torch.deep_svdd:DeepSVDD",
-        params=PARAMS["deep_svdd"],
-        capabilities=_CAPABILITIES,
-    ))
+    for spec in detector_specs("pynomaly_torch", "PyTorch"):
+        register(spec)
 
 
 @hookimpl
 def register_drift_tests(register):
-    register(DriftTestSpec(
-        name="mmd",
-        summary="Kernel MMD two-sample test computed with PyTorch (float64), same permutations as builtin.mmd.",
-        target="pynomaly_torch.mmd:TorchMMDDrift",
-        params={"alpha": 0.05, "n_permutations": 200, "bandwidth": None, "random_state": 0, "device": "cpu"},
-        capabilities={"deterministic_with_seed", "gpu"},
-    ))
+    register(mmd_spec("pynomaly_torch.mmd:TorchMMDDrift", "PyTorch"))
