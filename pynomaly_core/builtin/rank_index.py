@@ -13,6 +13,8 @@ import numpy as np
 
 _MAX_SCAN = 8
 _MAX_BUCKETS = 1 << 20
+#: Below this many queries two binary searches beat the bucket machinery's fixed cost (no cache misses to save).
+_SMALL_QUERY = 64
 
 
 class RankIndex:
@@ -46,7 +48,7 @@ class RankIndex:
     def counts(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(``#values <= x``, ``#values < x``) for every element of ``x``."""
         ordered = self.ordered
-        if self.scale == 0.0:
+        if self.scale == 0.0 or x.size <= _SMALL_QUERY:
             at_most = np.searchsorted(ordered, x, side="right")
             return at_most, np.searchsorted(ordered, x, side="left")
         bucket = self._bucket(x)
