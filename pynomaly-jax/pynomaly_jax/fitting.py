@@ -17,9 +17,8 @@ possible and reuses what an earlier fit compiled:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -29,7 +28,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from pynomaly_core.deep.design import SCORE_BATCH_SIZE
-from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices
+from pynomaly_core.deep.progress import epoch_progress
+from pynomaly_core.deep.training import EarlyStopping, History, Standardizer, batch_slices
 from pynomaly_jax.networks import Architecture, Network
 
 #: Smallest padded scoring batch: scoring a few rows costs no more than scoring this many.
@@ -49,18 +49,6 @@ class Model:
     arch: Architecture
     row_loss: RowFn
     row_score: RowFn
-
-
-@dataclass
-class History:
-    """What one fit did: losses per epoch, epochs run, the best epoch and whether early stopping ended it."""
-
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-    n_epochs: int = 0
-    best_epoch: int | None = None
-    stopped_early: bool = False
-    n_train: int = 0
 
 
 def padded_size(n: int, minimum: int = 1) -> int:
@@ -195,7 +183,7 @@ def train(model: Model, params: dict[str, Any], buffers: dict[str, Any], X_train
     stopper = EarlyStopping(patience) if X_val is not None else None
     history = History(n_train=n_rows)
     best = (state["params"], state["buffers"])
-    with _progress(verbose, label, epochs) as report:
+    with epoch_progress(verbose, label, epochs) as report:
         for epoch in range(epochs):
             batches, counts = _epoch_batches(rng.permutation(n_rows), slices, batch_shape)
             state, losses, val_sums = _epoch(model, state, X_device, _put(batches, device), _put(counts, device),
@@ -248,26 +236,3 @@ def score_in_batches(model: Model, params: dict[str, Any], buffers: dict[str, An
                      batch_size: int = SCORE_BATCH_SIZE) -> np.ndarray:
     """Scores of raw float64 rows ``X``: scaled and scored ``batch_size`` rows at a time (bounded memory)."""
     return map_rows(model.row_score, params, buffers, X, hyper, device, batch_size, scaler.transform)
-
-
-@contextmanager
-def _progress(verbose: bool, label: str, epochs: int) -> Iterator[Callable[[int, History], None]]:
-    """A rich progress bar on stderr when ``verbose``; otherwise a no-op reporter (rich is not imported)."""
-    if not verbose:
-        yield lambda epoch, history: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[losses]}"))
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=epochs, losses="")
-
-        def report(epoch: int, history: History) -> None:
-            losses = f"loss {history.train_loss[-1]:.4g}"
-            if history.validation_loss:
-                losses += f"  val {history.validation_loss[-1]:.4g}"
-            bar.update(task, completed=epoch + 1, losses=losses)
-
-        yield report

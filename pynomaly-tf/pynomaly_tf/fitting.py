@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pynomaly_core.deep.design import SCORE_BATCH_SIZE
-from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices
+from pynomaly_core.deep.progress import epoch_progress
+from pynomaly_core.deep.training import EarlyStopping, History, Standardizer, batch_slices
 from pynomaly_tf.runtime import keras, tf
 
 #: ``loss(outputs, batch, extra) -> scalar``: the mean loss of a batch from the network's outputs.
@@ -31,18 +31,6 @@ ScoreFn = Callable[[Any, Any, dict], Any]
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 #: Architectures whose compiled functions are kept (least recently used dropped first).
 MAX_PROGRAMS = 32
-
-
-@dataclass
-class History:
-    """What one fit did: losses per epoch, epochs run, the best epoch and whether early stopping ended it."""
-
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-    n_epochs: int = 0
-    best_epoch: int | None = None
-    stopped_early: bool = False
-    n_train: int = 0
 
 
 @dataclass
@@ -166,7 +154,7 @@ def train(compiled: Program, weights: Weights, X_train: Any, X_val: Any | None, 
     history = History(n_train=n_rows)
     params, state = weights.params, weights.state
     best: Weights | None = None
-    with _progress(verbose, label, epochs) as report:
+    with epoch_progress(verbose, label, epochs) as report:
         for epoch in range(epochs):
             order = tf.constant(rng.permutation(n_rows).astype(np.int32))
             params, state, moments, total = compiled.train_epoch(params, state, moments, X_train, order, bounds,
@@ -206,26 +194,3 @@ def score_in_batches(compiled: Program, weights: Weights, X: np.ndarray, scaler:
         batch = tf.constant(scaler.transform(X[start:start + batch_size]))
         scores[start:start + batch.shape[0]] = compiled.score(weights.params, weights.state, batch, extra).numpy()
     return scores
-
-
-@contextmanager
-def _progress(verbose: bool, label: str, epochs: int) -> Iterator[Callable[[int, History], None]]:
-    """A rich progress bar on stderr when ``verbose``; otherwise a no-op reporter (rich is not imported)."""
-    if not verbose:
-        yield lambda epoch, history: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[losses]}"))
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=epochs, losses="")
-
-        def report(epoch: int, history: History) -> None:
-            losses = f"loss {history.train_loss[-1]:.4g}"
-            if history.validation_loss:
-                losses += f"  val {history.validation_loss[-1]:.4g}"
-            bar.update(task, completed=epoch + 1, losses=losses)
-
-        yield report

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from pynomaly_core.deep.design import SCORE_BATCH_SIZE
-from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices
+from pynomaly_core.deep.progress import epoch_progress
+from pynomaly_core.deep.training import EarlyStopping, History, Standardizer, batch_slices
 from pynomaly_torch.adam import Adam
 
 #: ``loss(network, batch, training) -> scalar``: the mean loss of a batch.
 LossFn = Callable[[nn.Module, torch.Tensor, bool], torch.Tensor]
 #: ``score(network, batch) -> (rows,)``: anomaly scores of a batch.
 ScoreFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class History:
-    """What one fit did: losses per epoch, epochs run, the best epoch and whether early stopping ended it."""
-
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-    n_epochs: int = 0
-    best_epoch: int | None = None
-    stopped_early: bool = False
-    n_train: int = 0
 
 
 def train(network: nn.Module, loss: LossFn, X_train: torch.Tensor, X_val: torch.Tensor | None, *,
@@ -43,7 +30,7 @@ def train(network: nn.Module, loss: LossFn, X_train: torch.Tensor, X_val: torch.
     stopper = EarlyStopping(patience) if X_val is not None else None
     history = History(n_train=n_rows)
     best_state: dict[str, torch.Tensor] | None = None
-    with _progress(verbose, label, epochs) as report:
+    with epoch_progress(verbose, label, epochs) as report:
         for epoch in range(epochs):
             network.train()
             order = torch.from_numpy(rng.permutation(n_rows)).to(X_train.device)
@@ -94,26 +81,3 @@ def score_in_batches(network: nn.Module, score: ScoreFn, X: np.ndarray, scaler: 
             batch = torch.from_numpy(scaler.transform(X[start:start + batch_size])).to(device)
             scores[start:start + batch.shape[0]] = score(network, batch).double().cpu().numpy()
     return scores
-
-
-@contextmanager
-def _progress(verbose: bool, label: str, epochs: int) -> Iterator[Callable[[int, History], None]]:
-    """A rich progress bar on stderr when ``verbose``; otherwise a no-op reporter (rich is not imported)."""
-    if not verbose:
-        yield lambda epoch, history: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[losses]}"))
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=epochs, losses="")
-
-        def report(epoch: int, history: History) -> None:
-            losses = f"loss {history.train_loss[-1]:.4g}"
-            if history.validation_loss:
-                losses += f"  val {history.validation_loss[-1]:.4g}"
-            bar.update(task, completed=epoch + 1, losses=losses)
-
-        yield report

@@ -84,3 +84,15 @@ class EarlyStopping:
     @property
     def stop(self) -> bool:
         return self.waited >= self.patience
+
+
+@dataclass
+class History:
+    """What one fit did: losses per epoch, epochs run, the best epoch and whether early stopping ended it."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    n_epochs: int = 0
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    n_train: int = 0

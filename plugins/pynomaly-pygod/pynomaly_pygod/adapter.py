@@ -20,9 +20,7 @@ they score only the graph they were fitted on (its training scores) and raise a 
 from __future__ import annotations
 
 import contextlib
-import copy
 import importlib
-import inspect
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import numpy as np
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.errors import InputError, PynomalyError
 from pynomaly_core.validation import check_scores
+from pynomaly_core.wrapping import keyword_init
 from pynomaly_pygod.catalog import Model
 from pynomaly_pygod.graph import Graph, as_graph, fingerprint
 
@@ -250,24 +249,9 @@ def _named(value: Any, key: str, name: str) -> Any:
 
 def make_detector_class(model: Model) -> type[PyGODDetector]:
     """The adapter class of ``model``: keyword-only parameters with PyGOD's names and (JSON) defaults."""
-    defaults = dict(model.params)
-
-    def __init__(self: PyGODDetector, **params: Any) -> None:
-        unknown = sorted(set(params) - set(defaults))
-        if unknown:
-            raise TypeError(f"{model.adapter}() got unexpected keyword argument(s): {', '.join(unknown)}")
-        for key, default in defaults.items():
-            setattr(self, key, params[key] if key in params else copy.deepcopy(default))
-
-    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [self_parameter] + [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value)
-                            for key, value in defaults.items()]
-    )
-    __init__.__qualname__ = f"{model.adapter}.__init__"
     kind = "inductive: scores any graph" if model.inductive else "transductive: scores the graph it was fitted on"
     namespace = {
-        "__init__": __init__,
+        "__init__": keyword_init(model.adapter, model.params),
         "__module__": "pynomaly_pygod.detectors",
         "__qualname__": model.adapter,
         "__doc__": f"{model.summary}\n\nWraps PyGOD's ``{model.pygod_class.replace(':', '.')}`` as "

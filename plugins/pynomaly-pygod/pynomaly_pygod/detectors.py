@@ -5,27 +5,13 @@ Creating a class imports neither PyGOD nor torch; that happens in ``fit``.
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
-from pynomaly_pygod.adapter import PyGODDetector, make_detector_class
+from pynomaly_core.wrapping import lazy_classes
+from pynomaly_pygod.adapter import make_detector_class
 from pynomaly_pygod.catalog import MODELS
 
-_BY_ADAPTER = {model.adapter: model for model in MODELS}
-_lock = threading.Lock()
+_FACTORIES = {model.adapter: partial(make_detector_class, model) for model in MODELS}
 
-__all__ = sorted(_BY_ADAPTER)
-
-
-def __getattr__(name: str) -> type[PyGODDetector]:
-    model = _BY_ADAPTER.get(name)
-    if model is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _lock:
-        cls = globals().get(name)
-        if cls is None:
-            cls = globals()[name] = make_detector_class(model)
-    return cls
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = sorted(_FACTORIES)
+__getattr__, __dir__ = lazy_classes(globals(), _FACTORIES)

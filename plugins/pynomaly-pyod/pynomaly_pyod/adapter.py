@@ -9,8 +9,6 @@ non-finite scores with a :class:`ScoreError`; :mod:`pynomaly_pyod.fixes` repairs
 from __future__ import annotations
 
 import contextlib
-import copy
-import inspect
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +16,7 @@ import numpy as np
 
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.errors import InputError, PynomalyError
+from pynomaly_core.wrapping import keyword_init
 from pynomaly_pyod import state
 from pynomaly_pyod.calls import pyod_call
 from pynomaly_pyod.catalog import Model
@@ -186,24 +185,9 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 def make_detector_class(model: Model) -> type[PyODDetector]:
     """The adapter class of ``model``: keyword-only parameters with PyOD's names and (JSON) defaults."""
-    defaults = dict(model.params)
-
-    def __init__(self: PyODDetector, **params: Any) -> None:
-        unknown = sorted(set(params) - set(defaults))
-        if unknown:
-            raise TypeError(f"{model.adapter}() got unexpected keyword argument(s): {', '.join(unknown)}")
-        for key, default in defaults.items():
-            setattr(self, key, params[key] if key in params else copy.deepcopy(default))
-
-    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [self_parameter] + [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value)
-                            for key, value in defaults.items()]
-    )
-    __init__.__qualname__ = f"{model.adapter}.__init__"
     base = GraphDetector if model.kind == "graph" else PyODDetector
     namespace = {
-        "__init__": __init__,
+        "__init__": keyword_init(model.adapter, model.params),
         "__module__": "pynomaly_pyod.detectors",
         "__qualname__": model.adapter,
         "__doc__": f"{model.summary}\n\nWraps PyOD's ``{model.pyod_class.replace(':', '.')}`` as "
