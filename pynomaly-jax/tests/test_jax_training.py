@@ -1,12 +1,11 @@
 """Training behaviour: seeds, batched scoring, early stopping, masking, parameters, devices, progress, global state.
 
 The data have 4 features and the fits use ``batch_size=64`` (as the conformance tests), so most tests reuse the
-programs compiled by the first fit of each detector (see :mod:`pynomaly_jax.fitting`).
+programs compiled by the first fit of each detector (see :mod:`pynomaly_jax.fitting`). The checks every deep
+backend shares come from :mod:`pynomaly_core.testing.deep_checks`; the JAX-specific ones are written out here.
 """
 
 from __future__ import annotations
-
-import re
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +18,7 @@ from pynomaly_jax.networks import Architecture, Network, init_params
 from pynomaly_jax.vae import VAE
 
 from pynomaly_core.deep import design
-from pynomaly_core.errors import InputError
+from pynomaly_core.testing import deep_checks as kit
 
 DETECTORS = [AutoEncoder, VAE, DeepSVDD]
 FAST = {"epochs": 4, "batch_size": 64}
@@ -34,21 +33,12 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
 def test_same_seed_gives_bit_identical_scores(cls, data):
-    train, test = data
-    first = cls(**FAST, random_state=7).fit(train)
-    second = cls(**FAST, random_state=7).fit(train)
-    np.testing.assert_array_equal(first.decision_function(test), second.decision_function(test))
-    np.testing.assert_array_equal(first.decision_scores_, second.decision_scores_)
+    first, second = kit.check_same_seed_gives_bit_identical_scores(cls, *data, FAST)
     assert first.history_ == second.history_
-    other = cls(**FAST, random_state=8).fit(train).decision_function(test)
-    assert not np.array_equal(other, first.decision_function(test))
 
 
 def test_unseeded_fits_differ(data):
-    train, test = data
-    first = AutoEncoder(**FAST).fit(train).decision_function(test)
-    second = AutoEncoder(**FAST).fit(train).decision_function(test)
-    assert not np.array_equal(first, second)
+    kit.check_unseeded_fits_differ(AutoEncoder, *data, FAST)
 
 
 def test_seeds_beyond_32_bits_are_distinct(data):
@@ -58,19 +48,16 @@ def test_seeds_beyond_32_bits_are_distinct(data):
     assert not np.array_equal(low, high)
 
 
+def _score_in_batches(detector, X, batch_size):
+    return fitting.score_in_batches(detector.model_, detector.params_, detector.buffers_, X, detector.scaler_,
+                                    detector._hyper(), detector.device_, batch_size=batch_size)
+
+
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
 def test_batched_scoring_equals_one_batch(cls, data):
-    train, _ = data
-    detector = cls(**FAST, random_state=0).fit(train)
-    big = np.random.default_rng(1).normal(size=(3 * 1000 + 17, train.shape[1])) * 3
-    args = (detector.model_, detector.params_, detector.buffers_, big, detector.scaler_, detector._hyper(),
-            detector.device_)
-    one_batch = fitting.score_in_batches(*args, batch_size=big.shape[0])
-    batched = fitting.score_in_batches(*args, batch_size=1000)
     # float32 network: each padded batch shape is its own compiled program, whose matrix products may block (and
     # so round) differently, hence a few float32 ulps rather than torch's 1e-6.
-    np.testing.assert_allclose(batched, one_batch, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(detector.decision_function(big), one_batch, rtol=1e-5, atol=1e-6)
+    kit.check_batched_scoring_equals_one_batch(cls, data[0], FAST, _score_in_batches, rtol=1e-5, atol=1e-6)
 
 
 def test_scoring_memory_is_bounded_by_one_padded_batch(data, monkeypatch):
@@ -84,10 +71,7 @@ def test_scoring_memory_is_bounded_by_one_padded_batch(data, monkeypatch):
         return apply_rows(fn, params, buffers, x, hyper)
 
     monkeypatch.setattr(fitting, "apply_rows", recording)
-    rows = 2 * design.SCORE_BATCH_SIZE + 5
-    scores = detector.decision_function(np.zeros((rows, train.shape[1])))
-    assert scores.shape == (rows,)
-    assert seen == [design.SCORE_BATCH_SIZE, design.SCORE_BATCH_SIZE, fitting.MIN_SCORE_ROWS]
+    kit.check_scoring_is_bounded_by_one_batch(detector, train.shape[1], seen, last_batch=fitting.MIN_SCORE_ROWS)
 
 
 def test_padding_does_not_change_scores(data):
@@ -98,46 +82,27 @@ def test_padding_does_not_change_scores(data):
     np.testing.assert_allclose(one_by_one, together[:5], rtol=1e-6)
 
 
-def test_early_stopping_stops_and_restores_the_best_epoch():
-    rng = np.random.default_rng(0)
-    train = rng.normal(size=(400, 4))
-    detector = AutoEncoder(epochs=500, patience=2, batch_size=64, learning_rate=1e-2, validation_size=0.2,
-                           random_state=0).fit(train)
-    history = detector.history_
-    assert history["stopped_early"] and detector.n_epochs_ < 500
-    assert detector.n_epochs_ == history["best_epoch"] + 1 + 2
-    assert history["n_train"] == 320 and len(history["validation_loss"]) == detector.n_epochs_
-    best = history["validation_loss"][history["best_epoch"]]
-    assert best == min(history["validation_loss"])
-    from pynomaly_core.deep.training import split_validation
+def _validation_loss(detector, X_val):
+    return fitting.evaluate_loss(detector.model_, detector.params_, detector.buffers_, X_val, detector._hyper(),
+                                 detector.device_)
 
-    X_val = detector.scaler_.transform(train[split_validation(400, 0.2, np.random.default_rng(0))[1]])
-    restored = fitting.evaluate_loss(detector.model_, detector.params_, detector.buffers_, X_val, detector._hyper(),
-                                     detector.device_)
-    assert restored == pytest.approx(best, rel=1e-5)
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    kit.check_early_stopping_stops_and_restores_the_best_epoch(AutoEncoder, n_rows=400, n_features=4, batch_size=64,
+                                                               loss_of=_validation_loss, rel=1e-5)
 
 
 def test_without_validation_all_epochs_run(data):
-    train, _ = data
-    detector = AutoEncoder(**{**FAST, "epochs": 6}, validation_size=0.0, random_state=0).fit(train)
-    assert detector.n_epochs_ == 6 and not detector.history_["stopped_early"]
-    assert detector.history_["validation_loss"] == [] and detector.history_["n_train"] == train.shape[0]
+    detector = kit.check_without_validation_all_epochs_run(AutoEncoder, data[0], {**FAST, "epochs": 6})
     assert detector.history_["best_epoch"] is None
 
 
 def test_training_reduces_the_loss(data):
-    train, _ = data
-    history = AutoEncoder(**{**FAST, "epochs": 40}, validation_size=0.0, random_state=0).fit(train).history_
-    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
+    kit.check_training_reduces_the_loss(AutoEncoder, data[0], {**FAST, "epochs": 40}, 0.5)
 
 
 def test_scaling_is_fitted_inside_the_detector(data):
-    train, test = data
-    detector = AutoEncoder(**FAST, random_state=0).fit(train)
-    np.testing.assert_allclose(detector.scaler_.mean, train.mean(axis=0))
-    shifted = AutoEncoder(**FAST, random_state=0).fit(train * 1000 + 5)
-    np.testing.assert_allclose(shifted.decision_function(test * 1000 + 5), detector.decision_function(test),
-                               rtol=1e-3, atol=1e-4)
+    kit.check_scaling_is_fitted_inside_the_detector(AutoEncoder, *data, FAST)
 
 
 def _masked_step(arch: Architecture, row_loss, x: np.ndarray, pad: int, **network: object):
@@ -178,28 +143,15 @@ def test_batch_norm_trains_and_scores_with_running_statistics(data):
     assert np.isfinite(detector.decision_function(test)).all()
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
-    ({"hidden_layers": [8, 0]}, "hidden_layers must be"),
-    ({"validation_size": 1.0}, "validation_size must be in [0, 1)"),
-    ({"dropout": -0.1}, "dropout must be in [0, 1)"),
-    ({"learning_rate": 0}, "learning_rate must be a positive number"),
-    ({"device": "gpu"}, "device must be"),
-    ({"random_state": -1}, "random_state must be"),
-    ({"verbose": 1}, "verbose must be true or false"),
-])
+@pytest.mark.parametrize(("params", "fragment"), kit.invalid_parameter_cases(bad_device="gpu"))
 def test_invalid_parameters_are_one_line_input_errors(params, fragment, data):
-    with pytest.raises(InputError, match=re.escape(fragment)) as info:
-        AutoEncoder(**params).fit(data[0])
-    assert "\n" not in str(info.value) and str(info.value).startswith("jax.autoencoder: ")
+    kit.check_invalid_parameters_are_one_line_input_errors(AutoEncoder, data[0], params, fragment, "jax.autoencoder")
 
 
 def test_cuda_without_a_gpu_is_an_input_error(data):
     if any(d.platform == "gpu" for d in jax.devices()):
         pytest.skip("a GPU is visible")
-    with pytest.raises(InputError, match="no CUDA device"):
-        AutoEncoder(**FAST, device="cuda").fit(data[0])
+    kit.check_missing_gpu_is_an_input_error(AutoEncoder, data[0], FAST, devices=["cuda"], message="no CUDA device")
 
 
 def test_auto_device_uses_what_jax_sees(data):
@@ -236,14 +188,11 @@ def test_deep_svdd_has_no_biases_and_a_centre_away_from_zero(data):
 
 
 def test_verbose_shows_a_progress_bar(data, capsys):
-    AutoEncoder(**FAST, verbose=True, random_state=0).fit(data[0])
-    err = capsys.readouterr().err
-    assert "jax.autoencoder" in err and "loss" in err
+    kit.check_verbose_shows_a_progress_bar(AutoEncoder, data[0], FAST, "jax.autoencoder", capsys)
 
 
 def test_silent_by_default(data, capsys):
-    AutoEncoder(**FAST, random_state=0).fit(data[0])
-    assert capsys.readouterr() == ("", "")
+    kit.check_silent_by_default(AutoEncoder, data[0], FAST, capsys)
 
 
 def test_fit_leaves_global_state_alone(data):

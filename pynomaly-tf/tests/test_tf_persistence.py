@@ -1,4 +1,7 @@
-"""Saving and loading through the core's manifest: a ``.keras`` model (safe mode) + npz arrays, identical scores."""
+"""Saving and loading through the core's manifest: a ``.keras`` model (safe mode) + npz arrays, identical scores.
+
+The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_checks`.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from pynomaly_tf.deep_svdd import DeepSVDD
 from pynomaly_tf.runtime import keras
 from pynomaly_tf.vae import VAE
 
-from pynomaly_core.errors import IntegrityError
-from pynomaly_core.persistence import MANIFEST, load, sha256_of
+from pynomaly_core.persistence import MANIFEST, load
+from pynomaly_core.testing import deep_checks as kit
 
 FAST = {"epochs": 3, "batch_size": 32}
 
@@ -30,16 +33,8 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("cls", [AutoEncoder, VAE, DeepSVDD], ids=lambda c: c.__name__)
 def test_round_trip_gives_identical_scores(cls, data, tmp_path):
-    train, test = data
-    detector = cls(**FAST, random_state=0).fit(train)
-    path = detector.save(tmp_path / "model")
-    manifest = json.loads((path / MANIFEST).read_text())
-    assert {k: v["format"] for k, v in manifest["artefacts"].items()} == {"model.keras": "keras", "state.npz": "npz"}
-    restored = load(path)
-    assert type(restored) is cls and restored.get_params() == detector.get_params()
-    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))
-    np.testing.assert_array_equal(restored.predict(test), detector.predict(test))
-    assert restored.threshold_ == detector.threshold_
+    kit.check_round_trip_gives_identical_scores(cls, *data, FAST, {"model.keras": "keras", "state.npz": "npz"},
+                                                tmp_path)
 
 
 def test_the_keras_file_is_a_plain_keras_model(data, tmp_path):
@@ -53,50 +48,36 @@ def test_the_keras_file_is_a_plain_keras_model(data, tmp_path):
 
 
 def test_scaler_and_centre_are_stored_with_the_model(data, tmp_path):
-    train, _ = data
-    detector = DeepSVDD(**FAST, random_state=0).fit(train * 50 + 3)
-    with np.load(detector.save(tmp_path / "model") / "state.npz") as arrays:
-        np.testing.assert_array_equal(arrays["scaler_mean"], detector.scaler_.mean)
-        np.testing.assert_array_equal(arrays["scaler_scale"], detector.scaler_.scale)
+    detector, path = kit.check_scaler_is_stored_with_the_model(DeepSVDD, data[0], FAST, tmp_path)
+    with np.load(path / "state.npz") as arrays:
         np.testing.assert_array_equal(arrays["extra__center"], detector.center_.numpy())
 
 
-def _rehash(path, name):
-    manifest = json.loads((path / MANIFEST).read_text())
-    manifest["artefacts"][name]["sha256"] = sha256_of(path / name)
-    (path / MANIFEST).write_text(json.dumps(manifest))
+def _save_hostile_model(target):
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: print("executed") or x)(inputs)).save(target)
 
 
 @pytest.mark.filterwarnings(KERAS_SAVE_WARNING)
 def test_a_model_with_code_is_refused_without_running_it(data, tmp_path, capsys):
     path = AutoEncoder(**FAST, random_state=0).fit(data[0]).save(tmp_path / "model")
-    inputs = keras.Input((4,))
-    hostile = keras.Model(inputs, keras.layers.Lambda(lambda x: print("executed") or x)(inputs))
-    hostile.save(path / "model.keras")
-    capsys.readouterr()
-    _rehash(path, "model.keras")  # an attacker who can also rewrite the manifest
-    with pytest.raises(IntegrityError, match="not a loadable Keras model in safe mode"):
-        load(path)
-    assert "executed" not in capsys.readouterr().out
+    kit.check_replaced_artefact_is_refused(path, "model.keras", _save_hostile_model,
+                                           "not a loadable Keras model in safe mode", capsys)
 
 
 def test_a_corrupt_model_file_is_an_integrity_error(data, tmp_path):
     path = AutoEncoder(**FAST, random_state=0).fit(data[0]).save(tmp_path / "model")
-    (path / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    _rehash(path, "model.keras")
-    with pytest.raises(IntegrityError, match=r"model\.keras") as info:
-        load(path)
-    assert "\n" not in str(info.value)
+    error = kit.check_replaced_artefact_is_refused(path, "model.keras",
+                                                   lambda target: target.write_bytes(b"PK\x03\x04 not really a zip"),
+                                                   r"model\.keras")
+    assert "\n" not in str(error)
 
 
 @pytest.mark.filterwarnings(KERAS_SAVE_WARNING)
 def test_weights_of_another_architecture_are_refused(data, tmp_path):
     path = AutoEncoder(**FAST, random_state=0).fit(data[0]).save(tmp_path / "model")
     other = DeepSVDD(**FAST, random_state=0).fit(data[0])
-    other.network_.save(path / "model.keras")
-    _rehash(path, "model.keras")
-    with pytest.raises(IntegrityError, match="do not fit the saved parameters"):
-        load(path)
+    kit.check_replaced_artefact_is_refused(path, "model.keras", other.network_.save, "do not fit the saved parameters")
 
 
 def test_a_model_fitted_for_a_missing_gpu_loads_on_the_cpu(data, tmp_path):

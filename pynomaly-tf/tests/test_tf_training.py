@@ -1,10 +1,13 @@
 """Training behaviour: seeds, compiled-function reuse, batched scoring, early stopping, parameters, devices,
-progress, the neutral helpers and the quiet TensorFlow import."""
+progress and the quiet TensorFlow import.
+
+The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_checks`; the TensorFlow-specific
+ones (global seeds, compiled functions, devices, Keras layers, the import filter) are written out here.
+"""
 
 from __future__ import annotations
 
 import random
-import re
 
 import numpy as np
 import pytest
@@ -16,8 +19,7 @@ from pynomaly_tf.runtime import _hidden, keras, tf
 from pynomaly_tf.vae import VAE
 
 from pynomaly_core.deep import design
-from pynomaly_core.deep.training import EarlyStopping, Standardizer, batch_slices, split_validation
-from pynomaly_core.errors import InputError
+from pynomaly_core.testing import deep_checks as kit
 
 DETECTORS = [AutoEncoder, VAE, DeepSVDD]
 FAST = {"epochs": 4, "batch_size": 32}
@@ -39,20 +41,11 @@ def _compiled(detector):
 
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
 def test_same_seed_gives_bit_identical_scores(cls, data):
-    train, test = data
-    first = cls(**FAST, random_state=7).fit(train)  # the autoencoder's default dropout is random too
-    second = cls(**FAST, random_state=7).fit(train)
-    np.testing.assert_array_equal(first.decision_function(test), second.decision_function(test))
-    np.testing.assert_array_equal(first.decision_scores_, second.decision_scores_)
-    other = cls(**FAST, random_state=8).fit(train).decision_function(test)
-    assert not np.array_equal(other, first.decision_function(test))
+    kit.check_same_seed_gives_bit_identical_scores(cls, *data, FAST)  # the autoencoder's default dropout is random too
 
 
 def test_unseeded_fits_differ(data):
-    train, test = data
-    first = AutoEncoder(**FAST).fit(train).decision_function(test)
-    second = AutoEncoder(**FAST).fit(train).decision_function(test)
-    assert not np.array_equal(first, second)
+    kit.check_unseeded_fits_differ(AutoEncoder, *data, FAST)
 
 
 def test_fit_leaves_global_rngs_and_op_determinism_alone(data):
@@ -97,18 +90,15 @@ def test_refits_reuse_the_compiled_functions(data):
     assert _compiled(VAE(**FAST, dropout=0.3, random_state=0).fit(train[:20])) is not compiled
 
 
+def _score_in_batches(detector, X, batch_size):
+    return fitting.score_in_batches(_compiled(detector), fitting.Weights.of(detector.network_), X, detector.scaler_,
+                                    detector._extra(), batch_size=batch_size)
+
+
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
 def test_batched_scoring_equals_one_batch(cls, data):
-    train, _ = data
-    detector = cls(**FAST, random_state=0).fit(train)
-    big = np.random.default_rng(1).normal(size=(3 * 1000 + 17, train.shape[1])) * 3
-    compiled, weights = _compiled(detector), fitting.Weights.of(detector.network_)
-    one_batch = fitting.score_in_batches(compiled, weights, big, detector.scaler_, detector._extra(),
-                                         batch_size=big.shape[0])
-    batched = fitting.score_in_batches(compiled, weights, big, detector.scaler_, detector._extra(), batch_size=1000)
     # float32: TensorFlow's CPU matmul may round a row differently with another row count (seen: 1.2e-6 relative)
-    np.testing.assert_allclose(batched, one_batch, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(detector.decision_function(big), one_batch, rtol=1e-5, atol=1e-6)
+    kit.check_batched_scoring_equals_one_batch(cls, data[0], FAST, _score_in_batches, rtol=1e-5, atol=1e-6)
 
 
 def test_scoring_memory_is_bounded_by_one_batch(data, monkeypatch):
@@ -119,75 +109,41 @@ def test_scoring_memory_is_bounded_by_one_batch(data, monkeypatch):
     score = compiled.score
     monkeypatch.setattr(compiled, "score",
                         lambda p, s, batch, e: seen.append(int(batch.shape[0])) or score(p, s, batch, e))
-    rows = 2 * design.SCORE_BATCH_SIZE + 5
-    scores = detector.decision_function(np.zeros((rows, train.shape[1])))
-    assert scores.shape == (rows,)
-    assert seen == [design.SCORE_BATCH_SIZE, design.SCORE_BATCH_SIZE, 5]
+    kit.check_scoring_is_bounded_by_one_batch(detector, train.shape[1], seen, last_batch=5)
+
+
+def _validation_loss(detector, X_val):
+    return fitting.evaluate_loss(_compiled(detector), fitting.Weights.of(detector.network_), tf.constant(X_val), {})
 
 
 def test_early_stopping_stops_and_restores_the_best_epoch():
-    rng = np.random.default_rng(0)
-    train = rng.normal(size=(300, 4))
-    detector = AutoEncoder(epochs=500, patience=2, batch_size=32, learning_rate=1e-2, validation_size=0.2,
-                           random_state=0).fit(train)
-    history = detector.history_
-    assert history["stopped_early"] and detector.n_epochs_ < 500
-    assert detector.n_epochs_ == history["best_epoch"] + 1 + 2
-    assert history["n_train"] == 240 and len(history["validation_loss"]) == detector.n_epochs_
-    best = history["validation_loss"][history["best_epoch"]]
-    assert best == min(history["validation_loss"])
-    X_val = tf.constant(detector.scaler_.transform(train[split_validation(300, 0.2, np.random.default_rng(0))[1]]))
-    restored = fitting.evaluate_loss(_compiled(detector), fitting.Weights.of(detector.network_), X_val, {})
-    assert restored == pytest.approx(best, rel=1e-6)
+    kit.check_early_stopping_stops_and_restores_the_best_epoch(AutoEncoder, n_rows=300, n_features=4, batch_size=32,
+                                                               loss_of=_validation_loss, rel=1e-6)
 
 
 def test_without_validation_all_epochs_run(data):
-    train, _ = data
-    detector = AutoEncoder(epochs=6, validation_size=0.0, random_state=0).fit(train)
-    assert detector.n_epochs_ == 6 and not detector.history_["stopped_early"]
-    assert detector.history_["validation_loss"] == [] and detector.history_["n_train"] == train.shape[0]
+    detector = kit.check_without_validation_all_epochs_run(AutoEncoder, data[0], {"epochs": 6})
     assert detector.history_["best_epoch"] is None
 
 
 def test_training_reduces_the_loss(data):
-    train, _ = data
-    detector = AutoEncoder(epochs=30, batch_size=32, validation_size=0.0, dropout=0.0, random_state=0)
-    history = detector.fit(train).history_
-    assert history["train_loss"][-1] < 0.3 * history["train_loss"][0]
+    kit.check_training_reduces_the_loss(AutoEncoder, data[0], {"epochs": 30, "batch_size": 32, "dropout": 0.0}, 0.3)
 
 
 def test_scaling_is_fitted_inside_the_detector(data):
-    train, test = data
-    detector = AutoEncoder(**FAST, random_state=0).fit(train)
-    np.testing.assert_allclose(detector.scaler_.mean, train.mean(axis=0))
-    shifted = AutoEncoder(**FAST, random_state=0).fit(train * 1000 + 5)
-    np.testing.assert_allclose(shifted.decision_function(test * 1000 + 5), detector.decision_function(test),
-                               rtol=1e-3, atol=1e-4)
+    kit.check_scaling_is_fitted_inside_the_detector(AutoEncoder, *data, FAST)
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
-    ({"hidden_layers": [8, 0]}, "hidden_layers must be"),
-    ({"validation_size": 1.0}, "validation_size must be in [0, 1)"),
-    ({"dropout": -0.1}, "dropout must be in [0, 1)"),
-    ({"learning_rate": 0}, "learning_rate must be a positive number"),
-    ({"device": "tpu"}, "device must be"),
-    ({"random_state": -1}, "random_state must be"),
-    ({"verbose": 1}, "verbose must be true or false"),
-])
+@pytest.mark.parametrize(("params", "fragment"), kit.invalid_parameter_cases(bad_device="tpu"))
 def test_invalid_parameters_are_one_line_input_errors(params, fragment, data):
-    with pytest.raises(InputError, match=re.escape(fragment)) as info:
-        AutoEncoder(**params).fit(data[0])
-    assert "\n" not in str(info.value) and str(info.value).startswith("tf.autoencoder: ")
+    kit.check_invalid_parameters_are_one_line_input_errors(AutoEncoder, data[0], params, fragment, "tf.autoencoder")
 
 
 def test_gpu_without_a_gpu_is_an_input_error(data):
     if tf.config.list_logical_devices("GPU"):
         pytest.skip("a GPU is visible")
-    for device in ("cuda", "cuda:1", "mps"):
-        with pytest.raises(InputError, match="TensorFlow sees no GPU"):
-            AutoEncoder(**FAST, device=device).fit(data[0])
+    kit.check_missing_gpu_is_an_input_error(AutoEncoder, data[0], FAST, devices=["cuda", "cuda:1", "mps"],
+                                            message="TensorFlow sees no GPU")
 
 
 def test_auto_device_uses_what_tensorflow_sees(data):
@@ -250,53 +206,11 @@ def test_deep_svdd_has_no_biases_and_a_centre_away_from_zero(data):
 
 
 def test_verbose_shows_a_progress_bar(data, capsys):
-    AutoEncoder(**FAST, verbose=True, random_state=0).fit(data[0])
-    err = capsys.readouterr().err
-    assert "tf.autoencoder" in err and "loss" in err
+    kit.check_verbose_shows_a_progress_bar(AutoEncoder, data[0], FAST, "tf.autoencoder", capsys)
 
 
 def test_silent_by_default(data, capsys):
-    AutoEncoder(**FAST, random_state=0).fit(data[0])
-    assert capsys.readouterr() == ("", "")
-
-
-def test_derived_layer_sizes_follow_the_feature_count():
-    assert design.hidden_layer_sizes(3) == [design.MIN_WIDTH, design.MIN_WIDTH // 2]
-    assert design.hidden_layer_sizes(10_000) == [design.MAX_WIDTH, design.MAX_WIDTH // 2]
-    assert design.hidden_layer_sizes(7, [5]) == [5]
-
-
-def test_standardizer_keeps_constant_features_finite():
-    X = np.column_stack([np.arange(5.0), np.full(5, 3.0)])
-    scaler = Standardizer.fit(X)
-    assert scaler.scale[1] == 1.0
-    scaled = scaler.transform(X)
-    assert scaled.dtype == np.float32 and np.all(scaled[:, 1] == 0) and abs(scaled[:, 0].std() - 1) < 1e-6
-
-
-def test_batch_slices_cover_every_row_and_avoid_single_row_batches():
-    for n, size in [(10, 3), (10, 5), (7, 10), (1, 4), (9, 4)]:
-        slices = batch_slices(n, size)
-        assert [i for s in slices for i in range(s.start, s.stop)] == list(range(n))
-        assert n == 1 or all(s.stop - s.start >= 2 for s in slices)
-
-
-def test_validation_split_is_seeded_and_disjoint():
-    train, val = split_validation(100, 0.1, np.random.default_rng(3))
-    again = split_validation(100, 0.1, np.random.default_rng(3))
-    assert np.array_equal(train, again[0]) and np.array_equal(val, again[1])
-    assert val.size == 10 and not set(train) & set(val) and len(set(train) | set(val)) == 100
-    assert split_validation(10, 0.1, np.random.default_rng(0))[1].size == 0  # one row is too few to validate on
-    with pytest.raises(InputError, match="at least 2 training rows"):
-        split_validation(1, 0.1, np.random.default_rng(0))
-
-
-def test_early_stopping_rule():
-    stopper = EarlyStopping(patience=2)
-    assert stopper.update(0, 1.0) and stopper.update(1, 0.5)
-    assert not stopper.update(2, 0.5 * (1 - design.MIN_RELATIVE_IMPROVEMENT / 2))  # too small a gain
-    assert not stopper.stop and not stopper.update(3, 0.6) and stopper.stop
-    assert stopper.best_epoch == 1
+    kit.check_silent_by_default(AutoEncoder, data[0], FAST, capsys)
 
 
 def test_import_noise_filter_hides_info_and_warnings_but_never_errors():

@@ -1,38 +1,29 @@
-"""The CLI finds the torch detectors through the entry point and reports one-line errors."""
+"""The CLI finds the torch detectors through the entry point and reports one-line errors (shared checks: the
+deep kit)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from pynomaly_core.testing import deep_checks as kit
+
 REPO = Path(__file__).resolve().parents[2]
 CARDIO = REPO / "examples" / "data" / "cardio.npz"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pynomaly_core.cli.app", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=300)
+cli = kit.subprocess_cli(REPO)
 
 
 def test_detect_with_the_autoencoder_prints_json():
-    out = _cli("detect", str(CARDIO), "-d", "torch.autoencoder", "--param", "epochs=3", "--param", "random_state=0",
-               "--json")
-    assert out.returncode == 0, out.stderr
-    summary = json.loads(out.stdout)
-    assert summary["detector"] == "torch.autoencoder" and summary["params"]["epochs"] == 3
-    assert summary["rows"] == 1831 and summary["metrics"]["roc_auc"] > 0.7
-    assert summary["params"]["verbose"] is True and "3/3" in out.stderr  # the CLI shows the training progress bar
+    out, summary = kit.check_detect_with_the_autoencoder_prints_json(cli, "torch.autoencoder", CARDIO, rows=1831)
+    assert summary["params"]["verbose"] is True and "3/3" in out.err  # the CLI shows the training progress bar
 
 
 def test_the_progress_bar_can_be_turned_off(tmp_path):
-    out = _cli("train", str(CARDIO), "-d", "torch.deep_svdd", "--param", "epochs=2", "--param", "verbose=false",
-               "-o", str(tmp_path / "model"))
-    assert out.returncode == 0, out.stderr
-    assert "2/2" not in out.stderr and "trained" in out.stdout
+    out = cli("train", str(CARDIO), "-d", "torch.deep_svdd", "--param", "epochs=2", "--param", "verbose=false",
+              "-o", str(tmp_path / "model"))
+    assert out.code == 0, out.err
+    assert "2/2" not in out.err and "trained" in out.out
 
 
 def test_unavailable_device_is_a_one_line_error():
@@ -40,13 +31,8 @@ def test_unavailable_device_is_a_one_line_error():
 
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is visible")
-    out = _cli("detect", str(CARDIO), "-d", "torch.autoencoder", "--param", "device=cuda")
-    assert out.returncode == 2
-    assert out.stderr.strip().count("\n") == 0 and "no CUDA device" in out.stderr
+    kit.check_unavailable_device_is_a_one_line_error(cli, "torch.autoencoder", CARDIO, "no CUDA device")
 
 
 def test_detectors_list_shows_the_torch_detectors():
-    out = _cli("detectors", "list", "--json")
-    assert out.returncode == 0, out.stderr
-    names = {entry["name"] for entry in json.loads(out.stdout)}
-    assert {"torch.autoencoder", "torch.vae", "torch.deep_svdd"} <= names
+    kit.check_detectors_list_shows_the_detectors(cli, {"torch.autoencoder", "torch.vae", "torch.deep_svdd"})

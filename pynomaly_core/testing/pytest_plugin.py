@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# Detailed assertion messages from the deep-backend check kit (it must not be imported before this line).
+pytest.register_assert_rewrite("pynomaly_core.testing.deep_checks")
+
 
 @pytest.fixture
 def pynomaly_registry() -> Iterator[object]:
