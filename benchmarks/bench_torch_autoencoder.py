@@ -12,26 +12,31 @@ Run it niced, alone: ``nice python benchmarks/bench_torch_autoencoder.py [--quic
 
 from __future__ import annotations
 
-import argparse
 import json
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _deep_autoencoder import (
+    QUICK,
+    adbench_missing,
+    all_datasets,
+    base_parser,
+    fit_rates,
+    fit_totals,
+    load,
+    summary_line,
+    trained_samples,
+)
+
 from pynomaly_core.evaluation import evaluate, stratified_split
 
-REPO = Path(__file__).resolve().parents[1]
-ADBENCH = REPO.parent / "shared" / "datasets" / "adbench"
-QUICK = ["4_breastw", "6_cardio", "14_glass", "18_Ionosphere", "20_letter", "21_Lymphography", "29_Pima",
-         "31_satimage-2", "38_thyroid", "39_vertebral", "40_vowels", "42_WBC", "43_WDBC", "45_wine", "47_yeast"]
 MATCHED = {"hidden_layers": [64, 32], "dropout": 0.2, "batch_norm": True, "batch_size": 32, "epochs": 10,
            "learning_rate": 1e-3, "weight_decay": 1e-5, "validation_size": 0.0}
-THROUGHPUT_SET = "23_mammography"
 
 
 def make(config: str) -> Any:
@@ -44,19 +49,6 @@ def make(config: str) -> Any:
     from pyod.models.auto_encoder import AutoEncoder as PyODAutoEncoder
 
     return PyODAutoEncoder(verbose=0, device="cpu")
-
-
-def trained_samples(detector: Any, n_rows: int) -> int:
-    """Rows × epochs that the fit trained on (ours may hold out rows and stop early)."""
-    history = getattr(detector, "history_", None)
-    if history is not None:
-        return history["n_train"] * history["n_epochs"]
-    return (n_rows // detector.batch_size) * detector.batch_size * detector.epoch_num  # PyOD drops the last batch
-
-
-def load(name: str) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(ADBENCH / f"{name}.npz", allow_pickle=False) as data:
-        return data["X"].astype(np.float64), data["y"].astype(np.int64)
 
 
 def accuracy(datasets: list[str], configs: list[str], cache: Path | None) -> dict[str, list[dict[str, Any]]]:
@@ -82,36 +74,22 @@ def accuracy(datasets: list[str], configs: list[str], cache: Path | None) -> dic
 
 
 def throughput(rounds: int) -> dict[str, Any]:
-    X, y = load(THROUGHPUT_SET)
-    X = X[stratified_split(y)[0]]
-    rates: dict[str, list[float]] = {"ours-default": [], "pyod-default": []}
-    for _ in range(rounds):
-        for config in rates:  # interleaved, so both see the same machine load
-            detector = make(config)
-            start = time.perf_counter()
-            detector.fit(X)
-            rates[config].append(trained_samples(detector, X.shape[0]) / (time.perf_counter() - start))
-    medians = {c: statistics.median(r) for c, r in rates.items()}
-    return {"dataset": THROUGHPUT_SET, "rows": int(X.shape[0]), "rounds": rounds, "samples_per_s": rates,
-            "median_samples_per_s": medians, "ratio": medians["ours-default"] / medians["pyod-default"]}
+    """Ours and PyOD's at their defaults, interleaved so both see the same machine load."""
+    result = fit_rates(make, ("ours-default", "pyod-default"), rounds)
+    medians = result["median_samples_per_s"]
+    result["ratio"] = medians["ours-default"] / medians["pyod-default"]
+    return result
 
 
 def summarise(records: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    summary = {}
-    for config, rows in records.items():
-        fit_s = sum(r["fit_s"] for r in rows)
-        summary[config] = {"mean_roc_auc": float(np.mean([r["roc_auc"] for r in rows])),
-                           "mean_average_precision": float(np.mean([r["average_precision"] for r in rows])),
-                           "fit_s": fit_s, "samples_per_s": sum(r["samples"] for r in rows) / fit_s}
-    return summary
+    return {config: {"mean_roc_auc": float(np.mean([r["roc_auc"] for r in rows])),
+                     "mean_average_precision": float(np.mean([r["average_precision"] for r in rows])),
+                     **fit_totals(rows)}
+            for config, rows in records.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="15 small sets and 3 throughput rounds")
-    parser.add_argument("--skip-accuracy", action="store_true")
-    parser.add_argument("--skip-throughput", action="store_true")
-    parser.add_argument("--rounds", type=int, default=None, help="throughput rounds (default 7, quick 3)")
+    parser = base_parser(__doc__)
     parser.add_argument("--output", type=Path, help="write all records and the summary as JSON")
     parser.add_argument("--configs", default="ours-default,ours-matched,pyod-default",
                         help="comma-separated accuracy configs (default: all three)")
@@ -122,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch threads, i.e. PyOD's (ours trains with 1 on the CPU whatever this says); 1: "
                              "on a shared 2-core machine a second thread makes PyOD several times slower")
     args = parser.parse_args(argv)
-    if not ADBENCH.is_dir():
-        print(f"{ADBENCH} not found", file=sys.stderr)
+    if adbench_missing():
         return 2
     warnings.filterwarnings("ignore")
     import torch
@@ -132,15 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     result: dict[str, Any] = {"quick": args.quick}
     if not args.skip_accuracy:
-        datasets = QUICK if args.quick else sorted((p.stem for p in ADBENCH.glob("*.npz")),
-                                                   key=lambda s: int(s.split("_")[0]))
+        datasets = QUICK if args.quick else all_datasets()
         records = accuracy(datasets, args.configs.split(","), args.cache)
         summary = summarise(records)
         result.update(records=records, summary=summary)
         print(f"\nmean ROC-AUC over {len(datasets)} sets")
         for config, values in summary.items():
-            print(f"  {config:14s} {values['mean_roc_auc']:.4f}  AP {values['mean_average_precision']:.4f}  "
-                  f"fit {values['fit_s']:7.1f}s  {values['samples_per_s']:9.0f} samples/s")
+            print(summary_line(config, values))
         for ours, goal in (("ours-matched", "|gap| <= 0.02"), ("ours-default", "gap >= -0.01")):
             if ours in summary and "pyod-default" in summary:
                 gap = summary[ours]["mean_roc_auc"] - summary["pyod-default"]["mean_roc_auc"]
