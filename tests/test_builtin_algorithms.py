@@ -135,3 +135,15 @@ def test_mahalanobis_on_variance_below_double_precision_is_finite():
     X[:3, 0] = 1e-310
     scores = Mahalanobis().fit(X).decision_function(X)
     assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("column", [[0.0, 5e-324], [1.0, 1.0 + 2 * np.finfo(np.float64).eps]])
+def test_hbos_fits_a_range_too_narrow_for_its_bins(column):
+    """Found by Hypothesis (through builtin.ensemble): NumPy cannot split a range of a few ulps into 10 bins."""
+    X = np.column_stack([np.resize(np.array(column), 40), np.arange(40.0)])
+    model = HBOS().fit(X)
+    scores = model.decision_function(X)
+    assert np.all(np.isfinite(scores))
+    # the narrow column puts every row in one bin, so it adds the same term to every score
+    difference = scores - HBOS().fit(X[:, 1:]).decision_function(X[:, 1:])
+    np.testing.assert_allclose(difference, difference[0])

@@ -3,7 +3,8 @@
 Importing TensorFlow prints C++ log lines that ``TF_CPP_MIN_LOG_LEVEL`` no longer filters in TF ≥ 2.19 (they are
 written before absl's logging is initialised, e.g. "oneDNN custom operations are on"). :func:`_import_tensorflow`
 sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless the user set it) and, while TensorFlow is imported, drops from the
-process's stderr exactly the INFO/WARNING records that level asks to hide; errors and everything else pass through.
+process's stderr exactly the INFO/WARNING records that level asks to hide, and absl's preamble announcing them
+(also at level 1, which JAX sets on import); errors and everything else pass through.
 GPU memory is claimed as needed (``TF_FORCE_GPU_ALLOW_GROWTH``) instead of all at once, unless the user decided.
 """
 
@@ -13,7 +14,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
 
@@ -28,11 +29,25 @@ _ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is cal
 
 
 def _hidden(line: bytes, min_level: int) -> bool:
-    """Whether TF_CPP_MIN_LOG_LEVEL = ``min_level`` asks to hide this stderr line (never an error)."""
+    """Whether TF_CPP_MIN_LOG_LEVEL = ``min_level`` asks to hide this absl/TSL record (never an error)."""
     record = _RECORD.match(line)
-    if record is not None:
-        return {b"I": 0, b"W": 1}[record.group(1)] < min_level
-    return min_level >= 2 and line.rstrip() == _ABSL_PREAMBLE
+    return record is not None and {b"I": 0, b"W": 1}[record.group(1)] < min_level
+
+
+def _kept_lines(lines: Iterable[bytes], min_level: int) -> list[bytes]:
+    """The lines not hidden at ``min_level``; absl's "messages before InitializeLog" preamble is kept only when a
+    line it announces is kept (each copy of absl in TensorFlow's libraries prints its own)."""
+    kept: list[bytes] = []
+    preamble: bytes | None = None
+    for line in lines:
+        if line.rstrip() == _ABSL_PREAMBLE:
+            preamble = line
+        elif not _hidden(line, min_level):
+            if preamble is not None:
+                kept.append(preamble)
+                preamble = None
+            kept.append(line)
+    return kept
 
 
 @contextmanager
@@ -61,7 +76,7 @@ def _native_stderr_filtered(min_level: int) -> Iterator[None]:
                 sys.stderr.flush()
             os.dup2(saved, 2)
             capture.seek(0)
-            kept = b"".join(line for line in capture if not _hidden(line, min_level))
+            kept = b"".join(_kept_lines(capture, min_level))
             if kept:
                 os.write(2, kept)
 

@@ -7,6 +7,9 @@ The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,12 @@ def test_unavailable_device_is_a_one_line_error(cli):
 def test_detectors_list_shows_the_tensorflow_detectors(cli):
     entries = kit.check_detectors_list_shows_the_detectors(cli, {"tf.autoencoder", "tf.vae", "tf.deep_svdd"})
     assert entries["tf.vae"]["params"]["beta"] == 1.0 and "gpu" in entries["tf.autoencoder"]["capabilities"]
+
+
+def test_importing_after_jax_is_quiet_too():
+    """JAX's import sets TF_CPP_MIN_LOG_LEVEL=1: the preambles absl prints for the hidden INFO lines go as well."""
+    pytest.importorskip("jax")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", "import jax, pynomaly_tf.runtime"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
