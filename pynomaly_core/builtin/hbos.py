@@ -6,6 +6,7 @@ import numpy as np
 
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.errors import InputError
+from pynomaly_core.histogram import equal_width_histogram
 
 
 class HBOS(BaseDetector):
@@ -35,7 +36,7 @@ class HBOS(BaseDetector):
         self.bin_edges_ = np.zeros((self.n_bins + 1, n_features))
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             for j in range(n_features):
-                self.hist_[:, j], self.bin_edges_[:, j] = _histogram(X[:, j], self.n_bins)
+                self.hist_[:, j], self.bin_edges_[:, j] = equal_width_histogram(X[:, j], self.n_bins, density=True)
         # A range so narrow that the bin width underflows makes densities infinite: cap them (log2 stays finite).
         np.nan_to_num(self.hist_, copy=False, nan=0.0, posinf=np.finfo(np.float64).max)
 
@@ -62,12 +63,3 @@ class HBOS(BaseDetector):
             total -= score
         return total
 
-
-def _histogram(column: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-width density histogram. A range too narrow for ``n_bins`` distinct edges (a few ulps) gets a unit-wide
-    range, as NumPy gives a constant column, placed so that every value lies inside the middle bin."""
-    try:
-        return np.histogram(column, bins=n_bins, density=True)
-    except ValueError:
-        start = float(column.min()) - (n_bins // 2 + 0.5) / n_bins
-        return np.histogram(column, bins=n_bins, range=(start, start + 1.0), density=True)

@@ -9,6 +9,7 @@ import numpy as np
 
 from pynomaly_core.data import NamedArray
 from pynomaly_core.errors import InputError
+from pynomaly_core.histogram import equal_width_histogram
 
 #: Bins of the score histogram the UI draws.
 HISTOGRAM_BINS = 30
@@ -64,7 +65,7 @@ def detect(X: np.ndarray, detector: str, params: dict[str, Any], *, names: list[
 
 
 def histogram(scores: np.ndarray, bins: int = HISTOGRAM_BINS) -> dict[str, list[float]]:
-    counts, edges = np.histogram(scores, bins=bins)
+    counts, edges = equal_width_histogram(scores, bins)
     return {"counts": counts.tolist(), "edges": edges.tolist()}
 
 

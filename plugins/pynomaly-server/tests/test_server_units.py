@@ -162,3 +162,11 @@ def test_keys_and_append_only_audit_log_on_postgresql():
             conn.exec_driver_sql("DROP TABLE IF EXISTS pynomaly_api_keys")
             conn.exec_driver_sql("DROP FUNCTION IF EXISTS pynomaly_audit_log_append_only()")
         store.close()
+
+
+def test_score_histogram_of_scores_a_few_ulps_apart():
+    """Scores equal up to rounding (a constant feature, say) still chart: NumPy alone refuses to bin them."""
+    from pynomaly_server.service import histogram
+
+    chart = histogram(np.array([1.0, 1.0 + 2 * np.finfo(np.float64).eps, 1.0]), bins=30)
+    assert sum(chart["counts"]) == 3 and len(chart["edges"]) == 31

@@ -1,0 +1,20 @@
+"""Equal-width histograms that also work when the values span only a few ulps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def equal_width_histogram(values: np.ndarray, bins: int, *, density: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``np.histogram(values, bins)``, except that a range too narrow for ``bins`` distinct edges (NumPy raises
+    "Too many bins for data range") gets a unit-wide range, as NumPy gives a constant array (wider for values so
+    large that one unit is a few ulps), placed so that every value lies inside the middle bin."""
+    try:
+        return np.histogram(values, bins=bins, density=density)
+    except ValueError:
+        if not np.all(np.isfinite(values)):
+            raise
+        low = float(np.min(values))
+        width = max(1.0, abs(low) * 2.0**-20)
+        start = low - (bins // 2 + 0.5) / bins * width
+        return np.histogram(values, bins=bins, range=(start, start + width), density=density)
