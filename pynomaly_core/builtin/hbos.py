@@ -47,19 +47,24 @@ class HBOS(BaseDetector):
         self.hist_, self.bin_edges_ = state["hist"], state["bin_edges"]
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        total = np.zeros(X.shape[0])
         n_bins = self.hist_.shape[0]
-        for j in range(X.shape[1]):
-            edges = self.bin_edges_[:, j]
-            log_density = np.log2(self.hist_[:, j] + self.alpha)
-            lowest = log_density.min()
+        edges = self.bin_edges_
+        log_density = np.log2(self.hist_ + self.alpha)
+        lowest = log_density.min(axis=0)
+        below_reach = (edges[1] - edges[0]) * self.tol
+        above_reach = (edges[-1] - edges[-2]) * self.tol
+        total = np.zeros(X.shape[0])
+        for j in range(X.shape[1]):  # feature by feature, in the reference's order of additions
             column = X[:, j]
-            index = np.searchsorted(edges, column, side="left")
-            inside = log_density[np.clip(index - 1, 0, n_bins - 1)]
-            below_ok = (edges[0] - column) <= (edges[1] - edges[0]) * self.tol
-            above_ok = (column - edges[-1]) <= (edges[-1] - edges[-2]) * self.tol
-            score = np.where(index == 0, np.where(below_ok, log_density[0], lowest), inside)
-            score = np.where(index == n_bins + 1, np.where(above_ok, log_density[-1], lowest), score)
+            index = np.searchsorted(edges[:, j], column, side="left")
+            score = log_density[:, j][np.clip(index - 1, 0, n_bins - 1)]
+            below, above = index == 0, index == n_bins + 1
+            if below.any():
+                near = (edges[0, j] - column) <= below_reach[j]
+                score = np.where(below, np.where(near, log_density[0, j], lowest[j]), score)
+            if above.any():
+                near = (column - edges[-1, j]) <= above_reach[j]
+                score = np.where(above, np.where(near, log_density[-1, j], lowest[j]), score)
             total -= score
         return total
 
