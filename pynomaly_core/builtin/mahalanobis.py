@@ -71,4 +71,4 @@ class Mahalanobis(BaseDetector):
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         centred = (X - self.mean_) / self.scale_
-        return np.maximum(np.einsum("ij,jk,ik->i", centred, self.precision_, centred, optimize=True), 0.0)
+        return np.maximum(np.einsum("ij,ij->i", centred @ self.precision_, centred), 0.0)
