@@ -8,19 +8,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pynomaly_core.deep.design import CENTER_EPS, PARAMS
+from pynomaly_core.deep.design import CENTER_EPS
+from pynomaly_core.deep.params import DeepSVDDParams
 from pynomaly_jax.detector import JaxDetector
 from pynomaly_jax.fitting import Model, map_rows
 from pynomaly_jax.networks import Network
-
-_D = PARAMS["deep_svdd"]
 
 
 def represent(network: Network, x: jax.Array, hyper: dict[str, Any]) -> jax.Array:
     return network.linear("head", network.stack("body", x))
 
 
-class DeepSVDD(JaxDetector):
+class DeepSVDD(DeepSVDDParams, JaxDetector):
     """One-class Deep SVDD: minimise the mean squared distance of representations to the centre ``c``.
 
     ``c`` is the mean initial representation of the training rows (coordinates within ±0.1 of zero pushed to
@@ -31,25 +30,6 @@ class DeepSVDD(JaxDetector):
 
     detector_name = "jax.deep_svdd"
     design_key = "deep_svdd"
-
-    def __init__(self, hidden_layers: list[int] | None = _D["hidden_layers"], dropout: float = _D["dropout"],
-                 batch_size: int = _D["batch_size"], epochs: int = _D["epochs"],
-                 learning_rate: float = _D["learning_rate"], weight_decay: float = _D["weight_decay"],
-                 validation_size: float = _D["validation_size"], patience: int = _D["patience"],
-                 contamination: float = _D["contamination"], device: str = _D["device"],
-                 verbose: bool = _D["verbose"], random_state: int | None = _D["random_state"]):
-        self.hidden_layers = hidden_layers
-        self.dropout = dropout
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_size = validation_size
-        self.patience = patience
-        self.contamination = contamination
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     def _prepare(self, model: Model, params: dict[str, Any], buffers: dict[str, Any], X_train: np.ndarray,
                  device: Any) -> None:

@@ -8,11 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pynomaly_core.deep.design import PARAMS
+from pynomaly_core.deep.params import VAEParams
 from pynomaly_jax.detector import JaxDetector
 from pynomaly_jax.networks import Network
-
-_D = PARAMS["vae"]
 
 
 def encode(network: Network, x: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -24,7 +22,7 @@ def decode(network: Network, z: jax.Array) -> jax.Array:
     return network.linear("output", network.stack("decoder", z))
 
 
-class VAE(JaxDetector):
+class VAE(VAEParams, JaxDetector):
     """Gaussian VAE with latent size ``widths[-1]``, trained on squared error + ``beta`` · KL per row.
 
     Scoring is deterministic: the row is encoded to its posterior mean, decoded, and scored by the squared
@@ -34,28 +32,6 @@ class VAE(JaxDetector):
 
     detector_name = "jax.vae"
     design_key = "vae"
-
-    def __init__(self, hidden_layers: list[int] | None = _D["hidden_layers"], beta: float = _D["beta"],
-                 dropout: float = _D["dropout"], batch_norm: bool = _D["batch_norm"],
-                 batch_size: int = _D["batch_size"], epochs: int = _D["epochs"],
-                 learning_rate: float = _D["learning_rate"], weight_decay: float = _D["weight_decay"],
-                 validation_size: float = _D["validation_size"], patience: int = _D["patience"],
-                 contamination: float = _D["contamination"], device: str = _D["device"],
-                 verbose: bool = _D["verbose"], random_state: int | None = _D["random_state"]):
-        self.hidden_layers = hidden_layers
-        self.beta = beta
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_size = validation_size
-        self.patience = patience
-        self.contamination = contamination
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     def _extra_hyper(self) -> dict[str, Any]:
         return {"beta": np.float32(self.beta)}

@@ -7,15 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from pynomaly_core.deep.design import CENTER_EPS, PARAMS, SCORE_BATCH_SIZE
+from pynomaly_core.deep.design import CENTER_EPS, SCORE_BATCH_SIZE
+from pynomaly_core.deep.params import DeepSVDDParams
 from pynomaly_tf import networks
 from pynomaly_tf.detector import TFDetector
 from pynomaly_tf.runtime import keras, tf
 
-_D = PARAMS["deep_svdd"]
 
-
-class DeepSVDD(TFDetector):
+class DeepSVDD(DeepSVDDParams, TFDetector):
     """One-class Deep SVDD: minimise the mean squared distance of representations to the centre ``c``.
 
     ``c`` is the mean initial representation of the training rows (coordinates within ±0.1 of zero pushed to
@@ -25,25 +24,6 @@ class DeepSVDD(TFDetector):
     """
 
     detector_name = "tf.deep_svdd"
-
-    def __init__(self, hidden_layers: list[int] | None = _D["hidden_layers"], dropout: float = _D["dropout"],
-                 batch_size: int = _D["batch_size"], epochs: int = _D["epochs"],
-                 learning_rate: float = _D["learning_rate"], weight_decay: float = _D["weight_decay"],
-                 validation_size: float = _D["validation_size"], patience: int = _D["patience"],
-                 contamination: float = _D["contamination"], device: str = _D["device"],
-                 verbose: bool = _D["verbose"], random_state: int | None = _D["random_state"]):
-        self.hidden_layers = hidden_layers
-        self.dropout = dropout
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_size = validation_size
-        self.patience = patience
-        self.contamination = contamination
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
         return networks.svdd(n_features, widths, seeds, self.dropout)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pynomaly_core.deep.design import PARAMS
+from pynomaly_core.deep.params import VAEParams
 from pynomaly_tf import networks
 from pynomaly_tf.detector import TFDetector
 from pynomaly_tf.runtime import keras, tf
 
-_D = PARAMS["vae"]
 
-
-class VAE(TFDetector):
+class VAE(VAEParams, TFDetector):
     """Gaussian VAE with latent size ``widths[-1]``, trained on squared error + ``beta`` · KL per row.
 
     Scoring is deterministic: the row is encoded to its posterior mean, decoded, and scored by the squared
@@ -22,28 +20,6 @@ class VAE(TFDetector):
     """
 
     detector_name = "tf.vae"
-
-    def __init__(self, hidden_layers: list[int] | None = _D["hidden_layers"], beta: float = _D["beta"],
-                 dropout: float = _D["dropout"], batch_norm: bool = _D["batch_norm"],
-                 batch_size: int = _D["batch_size"], epochs: int = _D["epochs"],
-                 learning_rate: float = _D["learning_rate"], weight_decay: float = _D["weight_decay"],
-                 validation_size: float = _D["validation_size"], patience: int = _D["patience"],
-                 contamination: float = _D["contamination"], device: str = _D["device"],
-                 verbose: bool = _D["verbose"], random_state: int | None = _D["random_state"]):
-        self.hidden_layers = hidden_layers
-        self.beta = beta
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_size = validation_size
-        self.patience = patience
-        self.contamination = contamination
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
         return networks.vae(n_features, widths, seeds, self.dropout, self.batch_norm)
