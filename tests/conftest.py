@@ -29,3 +29,9 @@ def adbench(name: str) -> tuple[np.ndarray, np.ndarray]:
         pytest.skip(f"{path} not available")
     with np.load(path) as data:
         return data["X"].astype(np.float64), data["y"]
+
+
+@pytest.fixture
+def cli(pynomaly_cli):
+    """``code, out, err = cli("detect", path, ...)``: the CLI in-process (pynomaly's pytest plugin)."""
+    return pynomaly_cli

@@ -8,25 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from pynomaly_core.cli.app import main
-
 from .conftest import EXAMPLES
 from .plugin_fixtures import run_cli
 
 SENSORS = str(EXAMPLES / "sensors.csv")
 CARDIO = str(EXAMPLES / "cardio.npz")
 FEATURES = "temperature,pressure,vibration,current,humidity"
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 def test_detect_prints_metrics_and_writes_csv(cli, tmp_path):

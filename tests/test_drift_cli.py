@@ -7,20 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pynomaly_core.cli.app import main
-
 from .plugin_fixtures import run_cli
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 def write_csv(path, X, names):

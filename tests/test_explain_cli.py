@@ -7,22 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from pynomaly_core.cli.app import main
 from pynomaly_core.explain import explain
 from pynomaly_core.persistence import load
 
 from .explain_synthetic import one_feature_anomalies
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

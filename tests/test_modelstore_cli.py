@@ -10,25 +10,12 @@ import sys
 
 import pytest
 
-from pynomaly_core.cli.app import main
-
 from .conftest import EXAMPLES
 from .modelstore_support import backend_fixture
 
 SENSORS = str(EXAMPLES / "sensors.csv")
 FEATURES = "temperature,pressure,vibration,current,humidity"
 backend = backend_fixture()
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

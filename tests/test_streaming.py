@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pynomaly_core import create_detector, load_data
-from pynomaly_core.cli.app import main
 from pynomaly_core.cli.output import write_scores
 from pynomaly_core.streaming import TopN, iter_batches, stream_score
 
@@ -18,17 +17,6 @@ from .conftest import EXAMPLES
 
 SENSORS = EXAMPLES / "sensors.csv"
 FEATURES = "temperature,pressure,vibration,current,humidity"
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ CARDIO = REPO / "examples" / "data" / "cardio.npz"
 
 
 @pytest.fixture
-def cli(capsys):
-    return kit.in_process_cli(capsys)
+def cli(pynomaly_cli):
+    return pynomaly_cli
 
 
 def test_detect_with_the_autoencoder_prints_json_and_no_tensorflow_noise():

@@ -10,7 +10,8 @@ and raise ``AssertionError`` naming the first that fails. In a plugin's test fil
         check()
 
 gives one test per (contribution, check). The pytest plugin (installed with pynomaly) also provides the
-``pynomaly_registry`` fixture: an isolated registry for in-test plugins. Deep-learning backends can also reuse the
+``pynomaly_registry`` fixture: an isolated registry for in-test plugins, and ``pynomaly_cli``: the CLI run
+in-process. Deep-learning backends can also reuse the
 shared tests of :mod:`pynomaly_core.testing.deep_checks` (import it directly: it is not loaded from here).
 """
 

@@ -25,3 +25,11 @@ def pynomaly_registry() -> Iterator[object]:
         yield registry
     finally:
         set_registry(previous)
+
+
+@pytest.fixture
+def pynomaly_cli(capsys: pytest.CaptureFixture[str]) -> object:
+    """Run the ``pynomaly`` CLI in-process: ``code, out, err = pynomaly_cli("detect", path, "--json")``."""
+    from pynomaly_core.testing.cli import in_process_cli
+
+    return in_process_cli(capsys)

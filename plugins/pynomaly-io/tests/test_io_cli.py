@@ -8,19 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pynomaly_core import create_detector, load_data
-from pynomaly_core.cli.app import main
 from pynomaly_core.cli.output import write_scores
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args: object) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return info.value.code or 0, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture
@@ -35,7 +23,7 @@ def readings(tmp_path):
     return path, model
 
 
-def test_streamed_parquet_score_equals_whole_score(cli, tmp_path, readings):
+def test_streamed_parquet_score_equals_whole_score(pynomaly_cli, tmp_path, readings):
     path, model = readings
     from pynomaly_core import load
 
@@ -44,16 +32,16 @@ def test_streamed_parquet_score_equals_whole_score(cli, tmp_path, readings):
     reference = tmp_path / "whole.csv"
     write_scores(reference, scores, (scores > fitted.threshold_).astype(np.int64))
     out = tmp_path / "streamed.csv"
-    code, stdout, err = cli("score", model, path, "--batch-rows", "256", "--top", "2", "-o", out)
+    code, stdout, err = pynomaly_cli("score", model, path, "--batch-rows", "256", "--top", "2", "-o", out)
     assert code == 0, err
     assert out.read_bytes() == reference.read_bytes()
     assert "3000 rows" in stdout and all(f"{r} " in stdout for r in ("17", "2500"))
-    code, _, err = cli("score", model, path, "--batch-rows", "999", "-o", tmp_path / "s.parquet")
+    code, _, err = pynomaly_cli("score", model, path, "--batch-rows", "999", "-o", tmp_path / "s.parquet")
     assert code == 0, err
     assert pq.read_table(tmp_path / "s.parquet").column("score").to_pylist() == scores.tolist()
 
 
-def test_bad_parquet_keeps_existing_output_and_exits_2(cli, tmp_path, readings):
+def test_bad_parquet_keeps_existing_output_and_exits_2(pynomaly_cli, tmp_path, readings):
     _path, model = readings
     bad = tmp_path / "bad.parquet"
     values = [str(v) for v in range(3000)]
@@ -62,13 +50,13 @@ def test_bad_parquet_keeps_existing_output_and_exits_2(cli, tmp_path, readings):
                    bad, row_group_size=500)
     out = tmp_path / "scores.csv"
     out.write_text("keep me\n")
-    code, stdout, err = cli("score", model, bad, "-O", "categorical=none", "--batch-rows", "100", "-o", out)
+    code, stdout, err = pynomaly_cli("score", model, bad, "-O", "categorical=none", "--batch-rows", "100", "-o", out)
     assert code == 2 and err == f"error: {bad}: non-numeric value 'n/a?' at row 2222, column 'f3'\n"
     assert out.read_text() == "keep me\n" and stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "model", "readings.parquet", "scores.csv"]
 
 
-def test_table_option_is_refused_by_file_loaders(cli, readings):
+def test_table_option_is_refused_by_file_loaders(pynomaly_cli, readings):
     path, model = readings
-    code, _, err = cli("score", model, path, "--table", "t")
+    code, _, err = pynomaly_cli("score", model, path, "--table", "t")
     assert code == 2 and err == "error: loader io.parquet does not take --table\n"

@@ -18,14 +18,11 @@ what they fitted, for a backend's own extra assertions. They need pytest, and th
 helpers of :mod:`pynomaly_core.deep` are tested once, in the core's own tests).
 """
 
+from pynomaly_core.testing.cli import CliResult, CliRunner, in_process_cli, subprocess_cli
 from pynomaly_core.testing.deep_checks.cli import (
-    CliResult,
-    CliRunner,
     check_detect_with_the_autoencoder_prints_json,
     check_detectors_list_shows_the_detectors,
     check_unavailable_device_is_a_one_line_error,
-    in_process_cli,
-    subprocess_cli,
 )
 from pynomaly_core.testing.deep_checks.mmd import (
     PermutationTest,

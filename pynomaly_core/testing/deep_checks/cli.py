@@ -1,54 +1,12 @@
-"""The ``pynomaly`` command line with a deep backend: runners (fresh process or in-process) and checks."""
+"""The ``pynomaly`` command line with a deep backend (runners: :mod:`pynomaly_core.testing.cli`)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-if TYPE_CHECKING:
-    import pytest
-
-
-class CliResult(NamedTuple):
-    """Exit code, stdout and stderr of one ``pynomaly`` command."""
-
-    code: int
-    out: str
-    err: str
-
-
-#: ``run(*args) -> CliResult``: runs ``pynomaly *args``.
-CliRunner = Callable[..., CliResult]
-
-
-def subprocess_cli(cwd: Path, timeout: float = 300) -> CliRunner:
-    """A runner starting ``python -m pynomaly_core.cli.app`` in a fresh interpreter in ``cwd``."""
-
-    def run(*args: str) -> CliResult:
-        done = subprocess.run([sys.executable, "-m", "pynomaly_core.cli.app", *args], capture_output=True,
-                              text=True, cwd=cwd, timeout=timeout)
-        return CliResult(done.returncode, done.stdout, done.stderr)
-
-    return run
-
-
-def in_process_cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
-    """A runner calling the CLI's ``main`` in this process (no interpreter or framework start-up)."""
-    import pytest
-
-    from pynomaly_core.cli.app import main
-
-    def run(*args: str) -> CliResult:
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        return CliResult(info.value.code or 0, captured.out, captured.err)
-
-    return run
+from pynomaly_core.testing.cli import CliResult, CliRunner
 
 
 def check_detect_with_the_autoencoder_prints_json(run: CliRunner, detector: str, data: str | Path,
