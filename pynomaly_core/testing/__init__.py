@@ -10,9 +10,9 @@ and raise ``AssertionError`` naming the first that fails. In a plugin's test fil
         check()
 
 gives one test per (contribution, check). The pytest plugin (installed with pynomaly) also provides the
-``pynomaly_registry`` fixture: an isolated registry for in-test plugins, and ``pynomaly_cli``: the CLI run
-in-process. Deep-learning backends can also reuse the
-shared tests of :mod:`pynomaly_core.testing.deep_checks` (import it directly: it is not loaded from here).
+``pynomaly_registry`` fixture (an isolated registry for in-test plugins) and ``pynomaly_cli`` (the CLI run
+in-process). Deep-learning backends can also reuse the shared tests of :mod:`pynomaly_core.testing.deep_checks`
+(import it directly: it is not loaded from here).
 """
 
 from pynomaly_core.testing.checks import (
