@@ -11,8 +11,7 @@ from pynomaly_core.builtin.surrogate import LocalSurrogateExplainer
 from pynomaly_core.errors import InputError, UnknownNameError
 from pynomaly_core.explain import Explanation, explain
 from pynomaly_core.sdk import create_detector
-
-from .explain_synthetic import one_feature_anomalies, top_feature_accuracy
+from pynomaly_core.testing.explain_data import one_feature_anomalies, top_feature_accuracy
 
 EXPLAINERS = ["permutation", "surrogate", "counterfactual"]
 

@@ -9,8 +9,7 @@ import pytest
 
 from pynomaly_core.explain import explain
 from pynomaly_core.persistence import load
-
-from .explain_synthetic import one_feature_anomalies
+from pynomaly_core.testing.explain_data import one_feature_anomalies
 
 
 @pytest.fixture

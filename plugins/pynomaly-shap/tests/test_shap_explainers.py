@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from shap_synthetic_data import one_feature_anomalies
 
 from pynomaly_core.errors import InputError
 from pynomaly_core.explain import explain
 from pynomaly_core.sdk import create_detector
+from pynomaly_core.testing.explain_data import one_feature_anomalies
 
 
 def accuracy(attributions: np.ndarray, culprit: np.ndarray) -> float:
