@@ -14,26 +14,21 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pynomaly_core.errors import InputError, PynomalyError
+from pynomaly_core.evaluation import EvaluationRecord, protocol_split
 
 OUTPUT_SUFFIXES = (".csv", ".json", ".md")
-FIELDS = ("dataset", "detector", "roc_auc", "average_precision", "fit_s", "score_s")
 
 
-@dataclass
-class BenchmarkRecord:
-    dataset: str
-    detector: str
-    roc_auc: float
-    average_precision: float
-    fit_s: float
-    score_s: float
+#: One (dataset, detector) row: the evaluation protocol's record, averaged over the seeds.
+BenchmarkRecord = EvaluationRecord
+FIELDS = tuple(field.name for field in fields(EvaluationRecord))
 
 
 def dataset_files(source: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -83,7 +78,6 @@ def benchmark(datasets: str | Path | Sequence[str | Path], detectors: Sequence[s
     ``max_train`` subsamples larger training splits (the same rows for every detector); ``on_step`` is called
     after each (dataset, detector, seed) with a description (the CLI's progress bar).
     """
-    from pynomaly_core.evaluation import protocol_split
     from pynomaly_core.metrics import average_precision, roc_auc
     from pynomaly_core.registry import get_registry
 
