@@ -1,4 +1,4 @@
-"""The model registry's overhead over a plain save/load, and its throughput with concurrent writers.
+"""The model store's overhead over a plain save/load, and its throughput with concurrent writers.
 
 Reference (same run): ``model.save(dir)`` / ``pn.load(dir)`` of the same fitted model. Figures: median latency of
 ``store.register`` / ``store.load`` on SQLite and on PostgreSQL (when reachable) and the ratio to the reference;
@@ -30,7 +30,7 @@ POSTGRES_URL = os.environ.get("PYNOMALY_TEST_POSTGRES_URL", "postgresql+psycopg:
 
 
 def backends(root: Path) -> list[tuple[str, str, str | None]]:
-    found = [("sqlite", f"sqlite:///{root / 'registry.db'}", None)]
+    found = [("sqlite", f"sqlite:///{root / 'store.db'}", None)]
     try:
         import sqlalchemy as sa
 

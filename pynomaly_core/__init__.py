@@ -28,7 +28,6 @@ _LAZY = {
     "train_model": "pynomaly_core.sdk",
     "list_models": "pynomaly_core.sdk",
     "get_model": "pynomaly_core.sdk",
-    "load_model": "pynomaly_core.sdk",
     "delete_model": "pynomaly_core.sdk",
     "ModelStore": "pynomaly_core.modelstore.store",
     "ModelVersion": "pynomaly_core.modelstore.version",

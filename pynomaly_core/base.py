@@ -22,26 +22,41 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pynomaly_core.errors import InputError, NotFittedError
-from pynomaly_core.validation import check_array, check_scores, feature_names_of
+from pynomaly_core.errors import InputError, NotFittedError, ScoreError
+from pynomaly_core.validation import check_array, check_scores, column_labels, same_labels
+
+
+class _RegisteredName:
+    """``qualified_name`` of a detector class that does not set one: the name its registry spec gives it."""
+
+    def __get__(self, instance: Any, owner: type) -> str:
+        from pynomaly_core.registry import get_registry
+
+        spec = get_registry().spec_of_class(owner)
+        return "" if spec is None else spec.qualified_name
 
 
 class BaseDetector:
     """Base class of pynomaly detectors (see the module docstring for the contract)."""
 
-    #: Qualified registry name (``builtin.ecod``); used in manifests and messages.
-    detector_name: ClassVar[str] = ""
+    #: Qualified registry name (``builtin.ecod``), used in manifests and messages. A class may set it; otherwise
+    #: it is looked up in the registry by the class's ``module:QualName`` (``""`` when not registered).
+    qualified_name: ClassVar[str] = _RegisteredName()  # type: ignore[assignment]
     #: Whether the algorithm itself accepts NaN (then validation lets NaN through).
     allow_nan: ClassVar[bool] = False
 
     # -- scikit-learn parameter protocol ---------------------------------------------------------------------
     @classmethod
     def _get_param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return sorted(
-            name for name, p in signature.parameters.items()
-            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-        )
+        names = cls.__dict__.get("_param_names_")
+        if names is None:  # read from the signature once per class (scoring calls get_params on every request)
+            signature = inspect.signature(cls.__init__)
+            names = sorted(
+                name for name, p in signature.parameters.items()
+                if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            )
+            cls._param_names_ = names
+        return list(names)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._get_param_names()}
@@ -65,13 +80,18 @@ class BaseDetector:
     def fit(self, X: Any, y: Any = None) -> BaseDetector:
         """Fit on ``X`` (``y`` is ignored by unsupervised detectors) and set ``threshold_``."""
         self._check_contamination()
-        names = feature_names_of(X)
+        names = column_labels(X)
         array = check_array(X, allow_nan=self.allow_nan)
         start = time.perf_counter()
         train_scores = self._fit(array, None if y is None else np.asarray(y))
         if train_scores is None:
             train_scores = self._score(array)
-        self.decision_scores_ = check_scores(train_scores, array.shape[0], self._name())
+        try:
+            self.decision_scores_ = check_scores(train_scores, array.shape[0], self._name())
+        except ScoreError:
+            if array.shape[0] == 1:  # a single row is bad input for this detector, not a broken detector
+                raise InputError(f"{self._name()}: cannot fit 1 sample (its training score is not finite)") from None
+            raise
         self.fit_time_s_ = time.perf_counter() - start
         self.n_features_in_ = array.shape[1]
         self.feature_names_in_ = np.asarray(names, dtype=object) if names is not None else None
@@ -116,7 +136,7 @@ class BaseDetector:
         array = check_array(X, allow_nan=self.allow_nan, n_features=None if first else self.n_features_in_)
         if first:
             self.n_features_in_ = array.shape[1]
-            names = feature_names_of(X)
+            names = column_labels(X)
             self.feature_names_in_ = np.asarray(names, dtype=object) if names is not None else None
         self._partial_fit(array)
         self.decision_scores_ = check_scores(self._score(array), array.shape[0], self._name())
@@ -164,7 +184,7 @@ class BaseDetector:
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _name(self) -> str:
-        return self.detector_name or type(self).__name__
+        return self.qualified_name or type(self).__name__
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "threshold_"):
@@ -176,14 +196,14 @@ class BaseDetector:
             raise InputError(f"{self._name()}: contamination must be in (0, 0.5], got {contamination!r}")
 
     def _validate_for_scoring(self, X: Any) -> np.ndarray:
-        names = feature_names_of(X)
-        fitted_names = self.feature_names_in_
-        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+        names = column_labels(X)
+        fitted_names = None if self.feature_names_in_ is None else list(self.feature_names_in_)
+        if names is not None and fitted_names is not None and not same_labels(names, fitted_names):
             raise InputError(
-                f"{self._name()}: columns {names} differ from the fitted columns {list(fitted_names)}"
+                f"{self._name()}: columns {names!r} differ from the fitted columns {fitted_names!r}"
             )
         return check_array(X, allow_nan=self.allow_nan, n_features=self.n_features_in_,
-                           feature_names=None if fitted_names is None else list(fitted_names))
+                           feature_names=None if fitted_names is None else [str(n) for n in fitted_names])
 
     def _set_threshold(self, scores: np.ndarray, threshold: float | None = None) -> None:
         contamination = getattr(self, "contamination", 0.1)

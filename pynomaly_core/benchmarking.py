@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pynomaly_core.errors import InputError, PynomalyError
-from pynomaly_core.evaluation import EvaluationRecord, protocol_split
+from pynomaly_core.evaluation import EvaluationRecord, evaluate_split, protocol_split
 
 OUTPUT_SUFFIXES = (".csv", ".json", ".md")
 
@@ -78,7 +77,6 @@ def benchmark(datasets: str | Path | Sequence[str | Path], detectors: Sequence[s
     ``max_train`` subsamples larger training splits (the same rows for every detector); ``on_step`` is called
     after each (dataset, detector, seed) with a description (the CLI's progress bar).
     """
-    from pynomaly_core.metrics import average_precision, roc_auc
     from pynomaly_core.registry import get_registry
 
     if not detectors:
@@ -92,25 +90,18 @@ def benchmark(datasets: str | Path | Sequence[str | Path], detectors: Sequence[s
         X, y = load_labelled(path)
         splits = [protocol_split(y, seed=seed, test_size=test_size, max_train=max_train) for seed in seeds]
         for name in detectors:
-            measures = []
+            runs = []
             for seed, (train, test) in zip(seeds, splits, strict=True):
-                model = _make(name, seed)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     try:
-                        start = time.perf_counter()
-                        model.fit(X[train])
-                        fit_s = time.perf_counter() - start
-                        start = time.perf_counter()
-                        scores = model.decision_function(X[test])
-                        score_s = time.perf_counter() - start
+                        runs.append(evaluate_split(_make(name, seed), X, y, train, test, path.stem, name))
                     except (PynomalyError, ValueError, ArithmeticError) as exc:
                         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                         raise PynomalyError(f"{path}: {name} (seed {seed}) failed: {first}") from exc
-                measures.append((roc_auc(y[test], scores), average_precision(y[test], scores), fit_s, score_s))
                 if on_step is not None:
                     on_step(f"{path.stem} · {name} · seed {seed}")
-            mean = np.mean(measures, axis=0)
+            mean = np.mean([[getattr(run, f) for f in FIELDS[2:]] for run in runs], axis=0)
             records.append(BenchmarkRecord(path.stem, name, *(float(v) for v in mean)))
     return records
 

@@ -94,6 +94,11 @@ def select_loader(source: str, registry: Any, loader: str | None = None) -> Any:
         known = sorted({s for spec in registry.loaders() for s in spec.suffixes})
         what = f"URL scheme {scheme!r}" if scheme else f"suffix {suffix or '(none)'!r}"
         raise InputError(f"{source}: no loader for {what}; known suffixes: {', '.join(known)} (or pass --loader)")
+    if len(matches) > 1 and scheme is None:
+        from pynomaly_core.specs import resolve_target
+
+        sniffed = [spec for spec in matches if spec.sniff_target and resolve_target(spec.sniff_target)(source)]
+        matches = sniffed or [spec for spec in matches if not spec.sniff_target] or matches
     builtin = [spec for spec in matches if spec.plugin == "builtin"]
     return builtin[0] if builtin else matches[0]
 
@@ -124,13 +129,9 @@ def batch_reader(spec: Any) -> Callable[..., Iterator[Dataset]]:
     """``iter_batches(source, rows, **options)`` of a loader spec: its own when it has ``iter_target``, else the
     whole load sliced into batches."""
     if getattr(spec, "iter_target", None):
-        module_name, _, attr_path = spec.iter_target.partition(":")
-        import importlib
+        from pynomaly_core.specs import resolve_target
 
-        obj: Any = importlib.import_module(module_name)
-        for attr in attr_path.split("."):
-            obj = getattr(obj, attr)
-        return obj
+        return resolve_target(spec.iter_target)
     load = spec.load()
 
     def iter_batches(source: str, rows: int, **options: Any) -> Iterator[Dataset]:

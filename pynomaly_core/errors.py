@@ -23,6 +23,10 @@ class ScoreError(PynomalyError, ArithmeticError):
     """A backend returned scores that break the contract (NaN/inf, wrong shape)."""
 
 
+class BackendError(PynomalyError):
+    """A wrapped library failed in a way it does not explain (its exception is chained; ``--debug`` shows it)."""
+
+
 class UnknownNameError(PynomalyError, LookupError):
     """A contribution name that the registry cannot resolve (unknown or ambiguous)."""
 
@@ -45,3 +49,10 @@ class IntegrityError(PynomalyError):
 
 class UntrustedArtefactError(PynomalyError):
     """Loading needs to unpickle an artefact and the caller did not pass ``trust=True``."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (its type name when it has none): how a wrapped
+    library's exception is quoted in a one-line pynomaly error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -45,9 +45,9 @@ class EvaluationRecord:
     score_s: float
 
 
-def evaluate(detector: Any, X: np.ndarray, y: np.ndarray, dataset: str, name: str, seed: int = 0) -> EvaluationRecord:
-    """Fit ``detector`` on the training split without labels and measure it on the test split."""
-    train, test = stratified_split(y, seed=seed)
+def evaluate_split(detector: Any, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
+                   dataset: str, name: str) -> EvaluationRecord:
+    """Fit ``detector`` on ``X[train]`` without labels and measure it on ``X[test]``: the protocol's one measurement."""
     start = time.perf_counter()
     detector.fit(X[train])
     fit_s = time.perf_counter() - start
@@ -56,3 +56,9 @@ def evaluate(detector: Any, X: np.ndarray, y: np.ndarray, dataset: str, name: st
     score_s = time.perf_counter() - start
     return EvaluationRecord(dataset, name, roc_auc(y[test], scores), average_precision(y[test], scores),
                             fit_s, score_s)
+
+
+def evaluate(detector: Any, X: np.ndarray, y: np.ndarray, dataset: str, name: str, seed: int = 0) -> EvaluationRecord:
+    """Fit ``detector`` on the training split without labels and measure it on the test split."""
+    train, test = stratified_split(y, seed=seed)
+    return evaluate_split(detector, X, y, train, test, dataset, name)

@@ -8,7 +8,19 @@ import numpy as np
 def equal_width_histogram(values: np.ndarray, bins: int, *, density: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``np.histogram(values, bins)``, except that a range too narrow for ``bins`` distinct edges (NumPy raises
     "Too many bins for data range") gets a unit-wide range, as NumPy gives a constant array (wider for values so
-    large that one unit is a few ulps), placed so that every value lies inside the middle bin."""
+    large that one unit is a few ulps), placed so that every value lies inside the middle bin; and that a range
+    wider than the float maximum (NumPy raises "supplied range ... is not finite") is binned in scaled units."""
+    low, high = (float(np.min(values)), float(np.max(values))) if values.size else (0.0, 0.0)
+    if np.isfinite(low) and np.isfinite(high) and not np.isfinite(high - low):
+        # the range overflows (values near ± the float maximum): bin in units of a power of two, which is exact
+        from pynomaly_core.preprocessing import power_of_two_unit
+
+        unit = float(power_of_two_unit(values))
+        counts, edges = np.histogram(values / unit, bins=bins)
+        edges = edges * unit
+        if density:
+            return counts / (counts.sum() * np.diff(edges / unit)) / unit, edges
+        return counts, edges
     try:
         return np.histogram(values, bins=bins, density=density)
     except ValueError:

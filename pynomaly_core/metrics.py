@@ -72,3 +72,17 @@ def f1_at_threshold(y_true: np.ndarray, scores: np.ndarray, threshold: float) ->
     true_pos = int(np.sum(flagged & positive))
     denominator = int(flagged.sum()) + int(positive.sum())
     return 0.0 if denominator == 0 else 2.0 * true_pos / denominator
+
+
+def label_metrics(y_true: np.ndarray | None, scores: np.ndarray) -> dict[str, float]:
+    """ROC-AUC and average precision of ``scores`` when ``y_true`` holds both classes; ``{}`` without labels or with
+    one class only. The metrics of every detection, scoring and training run (SDK, CLI, server, streaming)."""
+    if y_true is None:
+        return {}
+    y_true = np.asarray(y_true).reshape(-1)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if y_true.size != scores.size:
+        raise InputError(f"labels have {y_true.size} rows but the data has {scores.size}")
+    if np.unique(y_true).size != 2:
+        return {}
+    return {"roc_auc": roc_auc(y_true, scores), "average_precision": average_precision(y_true, scores)}

@@ -1,8 +1,8 @@
 """Resolve what a user names as a model to a fitted detector: a saved-model directory, or ``NAME[@VERSION]``
-from the model registry (:mod:`pynomaly_core.modelstore`).
+from the model store (:mod:`pynomaly_core.modelstore`).
 
 Every command and service that takes a MODEL argument goes through :func:`resolve_model` / :func:`load_model`.
-An existing path wins over a registry name; when neither matches, the error says both what was looked for
+An existing path wins over a model store name; when neither matches, the error says both what was looked for
 and what exists.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 @dataclass(frozen=True)
 class ResolvedModel:
     """Where a MODEL reference points: the saved-model directory, a label for messages (``sensors@3`` or
-    the path), the training-data fingerprint when known, and the registry version (``None`` for a directory)."""
+    the path), the training-data fingerprint when known, and the model store version (``None`` for a directory)."""
 
     path: Path
     label: str
@@ -47,7 +47,7 @@ def resolve_model(ref: str | Path, *, store: Any = None) -> ResolvedModel:
     """Find the model ``ref`` names: an existing directory, else ``NAME[@VERSION]`` in ``store`` (default:
     :meth:`ModelStore.from_env`)."""
     from pynomaly_core.errors import InputError
-    from pynomaly_core.modelstore.errors import ModelNotFoundError, RegistryError
+    from pynomaly_core.modelstore.errors import ModelNotFoundError, ModelStoreError
     from pynomaly_core.modelstore.paths import looks_like_ref, parse_ref
 
     path = Path(ref)
@@ -55,7 +55,7 @@ def resolve_model(ref: str | Path, *, store: Any = None) -> ResolvedModel:
         return ResolvedModel(path=path, label=str(path), fingerprint=_manifest_fingerprint(path))
     text = str(ref)
     if not looks_like_ref(text):
-        raise InputError(f"model {text!r}: no such directory (and not a registry reference NAME[@VERSION])")
+        raise InputError(f"model {text!r}: no such directory (and not a model store reference NAME[@VERSION])")
     name, version = parse_ref(text)
     try:
         if store is None:
@@ -65,8 +65,8 @@ def resolve_model(ref: str | Path, *, store: Any = None) -> ResolvedModel:
         found = store.get(name, version)
     except ModelNotFoundError as exc:
         raise ModelNotFoundError(f"model {text!r}: no such directory, and {exc}") from None
-    except RegistryError as exc:
-        raise RegistryError(f"model {text!r}: no such directory, and {exc}") from None
+    except ModelStoreError as exc:
+        raise ModelStoreError(f"model {text!r}: no such directory, and {exc}") from None
     return ResolvedModel(path=found.path, label=found.ref, fingerprint=found.fingerprint, version=found)
 
 
@@ -74,12 +74,6 @@ def load_model(ref: str | Path, *, trust: bool = False, store: Any = None) -> An
     """Load the fitted detector ``ref`` names: a directory written by ``save`` / ``pynomaly train -o``, or a
     registered ``NAME[@VERSION]`` (latest version without ``@``)."""
     return resolve_model(ref, store=store).load(trust=trust)
-
-
-def training_fingerprint(ref: str | Path, *, store: Any = None) -> dict[str, Any] | None:
-    """The training-data fingerprint of the model ``ref`` names (``None`` for a directory whose manifest
-    carries none, e.g. one written by ``pynomaly train -o``)."""
-    return resolve_model(ref, store=store).fingerprint
 
 
 def _manifest_fingerprint(path: Path) -> dict[str, Any] | None:

@@ -68,7 +68,7 @@ def save(detector: Any, path: str | Path, *, overwrite: bool = False) -> Path:
             "pynomaly_version": __version__,
             "params": _jsonable_params(detector.get_params(), spec.qualified_name),
             "n_features": int(detector.n_features_in_),
-            "feature_names": None if names is None else [str(n) for n in names],
+            "feature_names": None if names is None else [_json_label(n) for n in names],
             "threshold": float(detector.threshold_),
             "artefacts": {
                 name: {"format": fmt, "sha256": sha256_of(staging / name)} for name, fmt in sorted(artefacts.items())
@@ -145,15 +145,17 @@ def spec_of(detector: Any) -> Any:
     """The registry spec a detector instance was created from (by declared name, else by class path)."""
     from pynomaly_core.registry import get_registry
 
-    registry = get_registry()
-    if getattr(detector, "detector_name", ""):
-        return registry.detector(detector.detector_name)
-    cls = type(detector)
-    target = f"{cls.__module__}:{cls.__qualname__}"
-    for spec in registry.detectors():
-        if spec.target == target:
-            return spec
-    raise PynomalyError(f"{cls.__qualname__} is not a registered detector; it cannot be saved")
+    spec = get_registry().spec_of(detector)
+    if spec is None:
+        raise PynomalyError(f"{type(detector).__qualname__} is not a registered detector; it cannot be saved")
+    return spec
+
+
+def _json_label(label: Any) -> Any:
+    """A column label as JSON keeps it: strings, integers, floats and booleans as they are, anything else as text."""
+    if isinstance(label, np.generic):
+        label = label.item()
+    return label if isinstance(label, str | int | float | bool) else str(label)
 
 
 def _plugin_version(plugin: str) -> str:

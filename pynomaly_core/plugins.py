@@ -6,12 +6,15 @@ A plugin that fails to import, raises in a hook, returns an invalid spec or regi
 Environment:
     ``PYNOMALY_LOAD_PLUGINS=a,b``   load only these plugins (entry-point or distribution names); empty: built-ins only
     ``PYNOMALY_DISABLE_PLUGINS=c``  never load these
+    ``PYNOMALY_TRACE_PLUGINS=1``    print every hook call and the plugins it runs to stderr (pluggy's call monitoring)
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -21,16 +24,18 @@ import pluggy
 
 from pynomaly_core import hookspecs
 from pynomaly_core.errors import InvalidSpecError
-from pynomaly_core.specs import SPEC_TYPES, Spec
+from pynomaly_core.hookspecs import HOOK_NAMES
+from pynomaly_core.kinds import KINDS
+from pynomaly_core.specs import Spec
 
 ENTRY_POINT_GROUP = "pynomaly"
 BUILTIN_PLUGIN = "builtin"
 BUILTIN_MODULE = "pynomaly_core.builtin.plugin"
 LOAD_ENV = "PYNOMALY_LOAD_PLUGINS"
 DISABLE_ENV = "PYNOMALY_DISABLE_PLUGINS"
+TRACE_ENV = "PYNOMALY_TRACE_PLUGINS"
 
 _PLUGIN_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_HOOK_NAMES = [name for name in dir(hookspecs) if name.startswith("register_")]
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,7 @@ class PluginRecord:
             "version": self.version,
             "distribution": self.distribution,
             "hooks": list(self.hooks),
-            "detectors": self.counts.get("detector", 0),
-            "loaders": self.counts.get("loader", 0),
-            "explainers": self.counts.get("explainer", 0),
-            "drift_tests": self.counts.get("drift_test", 0),
+            **{kind.plural: self.counts.get(kind.key, 0) for kind in KINDS},
             "load_time_ms": round(self.load_time_s * 1000, 2),
             "status": "ok" if self.error is None else "error",
             "error": self.error,
@@ -127,9 +129,30 @@ def builtin_source() -> PluginSource:
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager with pynomaly's hook specs (``PYNOMALY_TRACE_PLUGINS=1`` traces every hook call to stderr)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_ENV):
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
     return pm
+
+
+def _trace_before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    plugins = ", ".join(dict.fromkeys(impl.plugin_name for impl in impls)) or "(none)"
+    sys.stderr.write(f"pynomaly: hook {hook_name} -> {plugins}\n")
+
+
+def _trace_after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    if outcome.exception is not None:
+        sys.stderr.write(f"pynomaly: hook {hook_name} raised {type(outcome.exception).__name__}: "
+                         f"{outcome.exception}\n")
+
+
+def plugin_hook(pm: pluggy.PluginManager, plugin_name: str, hook_name: str) -> Any:
+    """The hook ``hook_name`` restricted to one plugin's implementations: called through pluggy (ordering, wrappers
+    and call monitoring apply), while an exception stays that plugin's own."""
+    others = [plugin for name, plugin in pm.list_name_plugin() if name != plugin_name and plugin is not None]
+    return pm.subset_hook_caller(hook_name, remove_plugins=others)
 
 
 def load_plugin(pm: pluggy.PluginManager, source: PluginSource, taken: set[str]) -> tuple[PluginRecord, list[Spec]]:
@@ -143,13 +166,12 @@ def load_plugin(pm: pluggy.PluginManager, source: PluginSource, taken: set[str])
         if source.name in taken:
             raise InvalidSpecError(f"plugin name {source.name!r} is already used by another distribution")
         module = source.load()
-        _check_hook_names(module)
-        pm.register(module, name=source.name)
+        _register(pm, module, source.name)
         record.module = module
-        record.hooks = sorted(impl_hook for impl_hook in _HOOK_NAMES if _implements(pm, source.name, impl_hook))
-        for hook_name, spec_type in SPEC_TYPES.items():
-            for impl in _impls(pm, source.name, hook_name):
-                impl.function(**_hook_kwargs(impl, register=_collector(source.name, spec_type, specs)))
+        record.hooks = sorted(caller.name for caller in pm.get_hookcallers(module) or [])
+        for kind in KINDS:
+            if kind.hook in record.hooks:
+                plugin_hook(pm, source.name, kind.hook)(register=_collector(source.name, kind.spec_type, specs))
     except Exception as exc:  # isolation: one broken plugin must not take the others down
         record.error = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
         specs = []
@@ -164,13 +186,28 @@ def load_plugin(pm: pluggy.PluginManager, source: PluginSource, taken: set[str])
 def call_command_hooks(pm: pluggy.PluginManager, records: Iterable[PluginRecord], cli: Any) -> None:
     """Let every working plugin add CLI commands; a plugin that raises is marked broken."""
     for record in records:
-        if not record.ok:
+        if not record.ok or "register_commands" not in record.hooks:
             continue
         try:
-            for impl in _impls(pm, record.name, "register_commands"):
-                impl.function(**_hook_kwargs(impl, cli=cli))
+            plugin_hook(pm, record.name, "register_commands")(cli=cli)
         except Exception as exc:
             record.error = f"{type(exc).__name__} in register_commands: {exc}".splitlines()[0]
+
+
+def _register(pm: pluggy.PluginManager, module: Any, name: str) -> None:
+    """``pm.register`` then pluggy's ``check_pending``: an implementation of a hook that does not exist (a typo)
+    is an :class:`InvalidSpecError` naming it, with the closest hook name."""
+    try:
+        pm.register(module, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise InvalidSpecError(str(exc).splitlines()[0]) from None
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError:
+        unknown = sorted(caller.name for caller in pm.get_hookcallers(module) or [] if caller.spec is None)
+        close = difflib.get_close_matches(unknown[0], HOOK_NAMES, n=1) if unknown else []
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; hooks are {', '.join(HOOK_NAMES)}"
+        raise InvalidSpecError(f"unknown hook {unknown[0] if unknown else '?'!r}{hint}") from None
 
 
 def _collector(plugin: str, spec_type: type[Spec], out: list[Spec]) -> Callable[[Spec], None]:
@@ -187,27 +224,3 @@ def _collector(plugin: str, spec_type: type[Spec], out: list[Spec]) -> Callable[
         out.append(replace(spec, plugin=plugin))
 
     return register
-
-
-def _check_hook_names(module: Any) -> None:
-    for attr in dir(module):
-        if getattr(getattr(module, attr, None), f"{hookspecs.PROJECT_NAME}_impl", None) is None:
-            continue
-        if attr not in _HOOK_NAMES:
-            import difflib
-
-            close = difflib.get_close_matches(attr, _HOOK_NAMES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InvalidSpecError(f"unknown hook {attr!r}{hint}")
-
-
-def _impls(pm: pluggy.PluginManager, plugin_name: str, hook_name: str) -> list[Any]:
-    return [impl for impl in getattr(pm.hook, hook_name).get_hookimpls() if impl.plugin_name == plugin_name]
-
-
-def _implements(pm: pluggy.PluginManager, plugin_name: str, hook_name: str) -> bool:
-    return bool(_impls(pm, plugin_name, hook_name))
-
-
-def _hook_kwargs(impl: Any, **available: Any) -> dict[str, Any]:
-    return {name: available[name] for name in impl.argnames if name in available}

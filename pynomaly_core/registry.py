@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynomaly_core.errors import PluginLoadError, UnknownNameError
+from pynomaly_core.kinds import KINDS, ContributionKind, kind_of
 from pynomaly_core.plugins import (
     BUILTIN_PLUGIN,
     PluginRecord,
@@ -22,10 +23,7 @@ from pynomaly_core.plugins import (
     load_plugin,
     new_plugin_manager,
 )
-from pynomaly_core.specs import DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec, Spec
-
-KINDS = ("detector", "loader", "explainer", "drift_test")
-_KIND_LABELS = {"detector": "detector", "loader": "loader", "explainer": "explainer", "drift_test": "drift test"}
+from pynomaly_core.specs import Spec
 
 
 class Registry:
@@ -34,7 +32,7 @@ class Registry:
     def __init__(self) -> None:
         self.plugin_manager = new_plugin_manager()
         self.plugins: dict[str, PluginRecord] = {}
-        self._specs: dict[str, dict[str, Spec]] = {kind: {} for kind in KINDS}
+        self._specs: dict[str, dict[str, Spec]] = {kind.key: {} for kind in KINDS}
 
     @classmethod
     def from_sources(cls, sources: Iterable[PluginSource]) -> Registry:
@@ -57,26 +55,28 @@ class Registry:
         """Register a plugin object or module directly (tests, notebooks)."""
         return self.add_source(PluginSource(name, distribution, version, lambda: plugin))
 
-    # -- queries ---------------------------------------------------------------------------------------------
+    # -- queries (``detectors()``/``detector(name)``, ``loaders()``/``loader(name)``, …: one pair per kind) ----------
     def specs(self, kind: str, plugin: str | None = None, data_kind: str | None = None) -> list[Spec]:
-        found = self._specs[kind].values()
+        """The contributions of ``kind`` (a :data:`~pynomaly_core.kinds.KINDS` key), sorted by qualified name."""
+        found = self._specs[kind_of(kind).key].values()
         return sorted(
             (s for s in found if (plugin is None or s.plugin == plugin)
              and (data_kind is None or data_kind in s.data_kinds)),
             key=lambda s: s.qualified_name,
         )
 
-    def detectors(self, plugin: str | None = None, data_kind: str | None = None) -> list[DetectorSpec]:
-        return self.specs("detector", plugin, data_kind)  # type: ignore[return-value]
+    def spec_of_class(self, cls: type) -> Spec | None:
+        """The detector spec whose ``target`` is ``cls`` (``module:QualName``), or ``None``."""
+        target = f"{cls.__module__}:{cls.__qualname__}"
+        return next((spec for spec in self._specs["detector"].values() if spec.target == target), None)
 
-    def loaders(self) -> list[LoaderSpec]:
-        return self.specs("loader")  # type: ignore[return-value]
-
-    def explainers(self) -> list[ExplainerSpec]:
-        return self.specs("explainer")  # type: ignore[return-value]
-
-    def drift_tests(self) -> list[DriftTestSpec]:
-        return self.specs("drift_test")  # type: ignore[return-value]
+    def spec_of(self, detector: Any) -> Spec | None:
+        """The detector spec an instance was created from: by the ``qualified_name`` its class declares, else by
+        its class path; ``None`` for a class that is not registered."""
+        declared = declared_name(type(detector))
+        if declared and declared in self._specs["detector"]:
+            return self._specs["detector"][declared]
+        return self.spec_of_class(type(detector))
 
     def broken(self) -> list[PluginRecord]:
         return [record for record in self.plugins.values() if not record.ok]
@@ -90,9 +90,9 @@ class Registry:
 
     def resolve(self, kind: str, name: str) -> Spec:
         """Find the spec for a qualified or short name, or raise :class:`UnknownNameError`."""
-        label = _KIND_LABELS[kind]
+        label = kind_of(kind).label
         key = name.strip().lower()
-        specs = self._specs[kind]
+        specs = self._specs[kind_of(kind).key]
         if key in specs:
             return specs[key]
         candidates = [spec for spec in specs.values() if spec.name == key]
@@ -112,13 +112,41 @@ class Registry:
             hint += f" (plugin {broken[0]!r} failed to load: {self.plugins[broken[0]].error})"
         raise UnknownNameError(f"unknown {label} {name!r}{hint}", close)
 
-    def detector(self, name: str) -> DetectorSpec:
-        return self.resolve("detector", name)  # type: ignore[return-value]
-
     def add_commands(self, cli: Any) -> None:
         """Call every plugin's ``register_commands`` hook on the root Typer app."""
         call_command_hooks(self.plugin_manager, self.plugins.values(), cli)
 
+
+def declared_name(cls: type) -> str:
+    """The ``qualified_name`` string a detector class (or a base) sets, ``""`` when none does."""
+    for klass in cls.__mro__:
+        value = klass.__dict__.get("qualified_name")
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _lister(kind: ContributionKind) -> Any:
+    def specs(self: Registry, plugin: str | None = None, data_kind: str | None = None) -> list[Spec]:
+        return self.specs(kind.key, plugin, data_kind)
+
+    specs.__name__ = specs.__qualname__ = kind.plural
+    specs.__doc__ = f"The registered {kind.plural.replace('_', ' ')}, optionally of one plugin or data kind."
+    return specs
+
+
+def _resolver(kind: ContributionKind) -> Any:
+    def resolve(self: Registry, name: str) -> Spec:
+        return self.resolve(kind.key, name)
+
+    resolve.__name__ = resolve.__qualname__ = kind.key
+    resolve.__doc__ = f"The {kind.label} a qualified or short name names (see :meth:`Registry.resolve`)."
+    return resolve
+
+
+for _kind in KINDS:
+    setattr(Registry, _kind.plural, _lister(_kind))
+    setattr(Registry, _kind.key, _resolver(_kind))
 
 _lock = threading.Lock()
 _registry: Registry | None = None

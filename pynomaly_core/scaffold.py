@@ -16,8 +16,9 @@ name = "{dist}"
 version = "0.1.0"
 description = "A pynomaly plugin: {name}."
 requires-python = ">=3.10"
-# Install pynomaly itself from its source or your own index: the PyPI name "pynomaly" belongs to another project.
-dependencies = ["pynomaly>=0.1", "numpy>=1.24"]
+# The core is not listed (pynomaly's packaging policy): the PyPI name "pynomaly" belongs to an unrelated project, so
+# a declared `pynomaly` could make an installer fetch that one. Install pynomaly from its source beside this plugin.
+dependencies = ["numpy>=1.24"]
 
 [project.entry-points.pynomaly]
 {name} = "{package}.plugin"
@@ -53,7 +54,7 @@ from pynomaly_core.base import BaseDetector
 class StandardizedDistance(BaseDetector):
     """Euclidean distance to the training mean, each feature divided by its training standard deviation."""
 
-    detector_name = "{name}.standardized_distance"
+    qualified_name = "{name}.standardized_distance"
 
     def __init__(self, contamination: float = 0.1):
         self.contamination = contamination
@@ -85,7 +86,7 @@ def test_conformance(check):
 
 _README = '''# {dist}
 
-A [pynomaly](https://github.com/) plugin. Install it next to pynomaly (`pip install -e .`), then
+A pynomaly plugin. Install it next to pynomaly (`pip install -e .`), then
 `pynomaly plugins list` shows `{name}` and `pynomaly detect data.csv --detector {name}.standardized_distance`
 uses its detector. `pytest tests` runs pynomaly's conformance kit on it.
 '''

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pynomaly_core.data import Dataset, select_loader
 from pynomaly_core.errors import InputError
@@ -73,51 +70,25 @@ def detect(
     >>> int(result.top(1)[0])
     0
     """
-    from pynomaly_core.metrics import average_precision, roc_auc
+    from pynomaly_core.pipeline import fit_detector
 
     if isinstance(data, str | Path):
         data = load_data(data)
-    feature_names = None
-    if isinstance(data, Dataset):
-        y = data.y if y is None else y
-        feature_names = data.feature_names
-        data = data.features()
     if contamination is not None:
         params["contamination"] = contamination
-    model = create_detector(detector, **params)
-    start = time.perf_counter()
-    model.fit(data)
-    fit_s = time.perf_counter() - start
-    scores = model.decision_scores_
-    metrics: dict[str, float] = {}
-    if y is not None:
-        y = np.asarray(y).reshape(-1)
-        if y.size != scores.size:
-            raise InputError(f"labels have {y.size} rows but the data has {scores.size}")
-        if np.unique(y).size == 2:
-            metrics = {"roc_auc": roc_auc(y, scores), "average_precision": average_precision(y, scores)}
-    names = feature_names or (None if model.feature_names_in_ is None else list(model.feature_names_in_))
-    return DetectionResult(
-        scores=scores,
-        labels=model.labels_,
-        threshold=model.threshold_,
-        detector=getattr(model, "detector_name", "") or detector,
-        params=model.get_params(),
-        timings={"fit_s": fit_s},
-        feature_names=names,
-        metrics=metrics,
-        model=model,
-    )
+    return fit_detector(create_detector(detector, **params), data, y)
 
 
-def load(path: str | Path, *, trust: bool = False) -> Any:
-    """Load a saved detector (see :mod:`pynomaly_core.persistence`)."""
-    from pynomaly_core.persistence import load as load_model
+def load(ref: str | Path, *, trust: bool = False, store: Any = None) -> Any:
+    """The fitted detector ``ref`` names: a directory written by ``save`` / ``pynomaly train -o``, or ``NAME[@VERSION]``
+    in the model store (the latest version without ``@``). Hashes are checked; ``trust=True`` allows pickle
+    artefacts (see :mod:`pynomaly_core.persistence`)."""
+    from pynomaly_core.model_ref import load_model
 
-    return load_model(path, trust=trust)
+    return load_model(ref, trust=trust, store=store)
 
 
-# -- the model registry (SQLAlchemy, the ``registry`` extra, is imported on first use) -------------------------
+# -- the model store (SQLAlchemy, the ``store`` extra, is imported on first use) -------------------------
 def _store(store: Any) -> Any:
     from pynomaly_core.modelstore.store import ModelStore
 
@@ -165,13 +136,6 @@ def list_models(name: str | None = None, *, store: Any = None) -> list[Any]:
 def get_model(ref: str, *, store: Any = None) -> Any:
     """The :class:`ModelVersion` a ``NAME[@VERSION]`` reference names (metadata only)."""
     return _store(store).resolve(ref)
-
-
-def load_model(ref: str | Path, *, trust: bool = False, store: Any = None) -> Any:
-    """The fitted detector a saved-model directory or a registered ``NAME[@VERSION]`` names."""
-    from pynomaly_core.model_ref import load_model as load_ref
-
-    return load_ref(ref, trust=trust, store=store)
 
 
 def delete_model(ref: str, *, store: Any = None) -> None:

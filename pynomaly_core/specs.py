@@ -27,6 +27,17 @@ CAPABILITIES = {
     "deterministic_with_seed": "the same random_state gives the same scores",
     "supervised": "uses labels y in fit",
     "progress": "shows a training progress bar on stderr with verbose=True (the CLI turns it on)",
+    "batch_dependent": "the score of a row depends on the other rows scored with it: score data whole, not in "
+                       "batches (out-of-core scoring refuses it)",
+    "transductive": "scores only the rows it was fitted on (decision_scores_ after fit); new rows need a new fit",
+    "single_feature": "fits data with exactly one feature",
+}
+
+#: What a detector spec's ``presets`` may name: roles in which the core uses a detector without the user naming it.
+PRESETS = {
+    "default_ensemble": "a member of builtin.ensemble's default members, with these parameters",
+    "automl": "a candidate of AutoML's pool (unsupervised selection, and the first round of the supervised "
+              "search), with these parameters",
 }
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -93,11 +104,7 @@ class Spec:
 
     def load(self) -> Any:
         """Import and return the object named by ``target`` (this is where a framework gets imported)."""
-        module_name, _, attr_path = self.target.partition(":")
-        obj: Any = importlib.import_module(module_name)
-        for attr in attr_path.split("."):
-            obj = getattr(obj, attr)
-        return obj
+        return resolve_target(self.target)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (used by ``--json`` listings)."""
@@ -116,9 +123,52 @@ class Spec:
 
 @dataclass(frozen=True)
 class DetectorSpec(Spec):
-    """A detector: ``target`` is a class following the detector contract (see :mod:`pynomaly_core.base`)."""
+    """A detector: ``target`` is a class following the detector contract (see :mod:`pynomaly_core.base`).
+
+    ``presets`` maps a role of :data:`PRESETS` (``default_ensemble``, ``automl``) to the parameters the detector
+    takes in it (``{}``: its defaults), so each plugin contributes its own ensemble members and AutoML candidates and
+    the core names none. ``search_space`` maps parameters to the values AutoML's supervised search tries.
+    """
 
     kind: ClassVar[str] = "detector"
+
+    presets: Any = field(default_factory=dict)
+    search_space: Any = field(default_factory=dict)
+
+    def validate(self) -> None:
+        super().validate()
+        what = f"detector spec {self.name!r}"
+        if not isinstance(self.presets, dict | MappingProxyType) or not all(
+                isinstance(v, dict | MappingProxyType) for v in self.presets.values()):
+            raise InvalidSpecError(f"{what}: presets must map a role to a dict of parameters")
+        unknown = sorted(set(self.presets) - set(PRESETS))
+        if unknown:
+            raise InvalidSpecError(f"{what}: unknown preset {unknown[0]!r}; known: {', '.join(sorted(PRESETS))}")
+        for role, params in self.presets.items():
+            self._check_params_of(f"preset {role!r}", dict(params))
+        if not isinstance(self.search_space, dict | MappingProxyType):
+            raise InvalidSpecError(f"{what}: search_space must map parameters to lists of values")
+        for pname, values in self.search_space.items():
+            if not isinstance(values, list | tuple) or not values:
+                raise InvalidSpecError(f"{what}: search_space[{pname!r}] must be a non-empty list of values")
+            self._check_params_of(f"search_space[{pname!r}]", {pname: list(values)})
+        object.__setattr__(self, "presets", MappingProxyType(
+            {role: MappingProxyType(dict(params)) for role, params in self.presets.items()}))
+        object.__setattr__(self, "search_space", MappingProxyType(
+            {pname: tuple(values) for pname, values in self.search_space.items()}))
+
+    def _check_params_of(self, where: str, params: dict[str, Any]) -> None:
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            raise InvalidSpecError(f"detector spec {self.name!r}: {where} names unknown parameter {unknown[0]!r}")
+        try:
+            json.dumps(params)
+        except (TypeError, ValueError):
+            raise InvalidSpecError(f"detector spec {self.name!r}: {where} is not JSON-serialisable") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "presets": {role: dict(p) for role, p in self.presets.items()},
+                "search_space": {pname: list(v) for pname, v in self.search_space.items()}}
 
 
 @dataclass(frozen=True)
@@ -126,7 +176,10 @@ class LoaderSpec(Spec):
     """A data loader: ``target`` is a callable ``load(source, **options) -> Dataset``.
 
     ``suffixes`` (``".csv"``) and ``schemes`` (``"postgresql"``) say which sources it handles when the user does
-    not name a loader. An optional ``iter_target`` points at ``iter_batches(source, rows, **options)``.
+    not name a loader. An optional ``iter_target`` points at ``iter_batches(source, rows, **options)``; an optional
+    ``sniff_target`` at ``sniff(source) -> bool``, which tells a file this loader reads from others with the same
+    suffix (a graph ``.npz`` from a table ``.npz``): among loaders of one suffix, one whose sniffer accepts the file
+    wins, then one without a sniffer.
     """
 
     kind: ClassVar[str] = "loader"
@@ -134,6 +187,7 @@ class LoaderSpec(Spec):
     suffixes: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ()
     iter_target: str | None = None
+    sniff_target: str | None = None
 
     def validate(self) -> None:
         super().validate()
@@ -142,8 +196,10 @@ class LoaderSpec(Spec):
         for suffix in self.suffixes:
             if not suffix.startswith("."):
                 raise InvalidSpecError(f"loader spec {self.name!r}: suffix {suffix!r} must start with '.'")
-        if self.iter_target is not None and not _TARGET_RE.match(self.iter_target):
-            raise InvalidSpecError(f"loader spec {self.name!r}: iter_target must be a 'module:attr' string")
+        for name in ("iter_target", "sniff_target"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and _TARGET_RE.match(value)):
+                raise InvalidSpecError(f"loader spec {self.name!r}: {name} must be a 'module:attr' string")
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "suffixes": list(self.suffixes), "schemes": list(self.schemes),
@@ -165,12 +221,13 @@ class DriftTestSpec(Spec):
     kind: ClassVar[str] = "drift_test"
 
 
-SPEC_TYPES: dict[str, type[Spec]] = {
-    "register_detectors": DetectorSpec,
-    "register_loaders": LoaderSpec,
-    "register_explainers": ExplainerSpec,
-    "register_drift_tests": DriftTestSpec,
-}
+def resolve_target(target: str) -> Any:
+    """Import the module of a ``"module:attr.path"`` string and return the attribute it names."""
+    module_name, _, attr_path = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
 
 
 def _as_set(value: Any) -> set[str]:

@@ -22,6 +22,8 @@ import numpy as np
 
 from pynomaly_core.data import Dataset, batch_reader, select_loader
 from pynomaly_core.errors import InputError
+from pynomaly_core.metrics import label_metrics
+from pynomaly_core.results import run_summary
 
 #: Output formats of streamed scores, by suffix.
 STREAM_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
@@ -146,13 +148,15 @@ class TopN:
 
 def stream_score(model: Any, batches: Iterator[Dataset], *, output: Path | None = None,
                  top: int = 10) -> dict[str, Any]:
-    """Score every batch with ``model`` (fitted); write ``score,label`` rows to ``output`` atomically.
+    """Score every batch with ``model`` (fitted) through :func:`~pynomaly_core.pipeline.score_detector`; write
+    ``score,label`` rows to ``output`` atomically.
 
-    Returns the summary the CLI prints: rows, anomalies, threshold, top rows, metrics (when the batches carry
-    labels) and the time spent.
+    Returns the run summary (:func:`~pynomaly_core.results.run_summary`): rows, anomalies, threshold, top rows,
+    metrics (when the batches carry labels) and the time spent.
     """
+    from pynomaly_core.pipeline import qualified_name_of, score_detector
+
     start = time.perf_counter()
-    threshold = float(model.threshold_)
     best = TopN(top)
     rows = anomalies = 0
     kept_scores: list[np.ndarray] = []
@@ -162,17 +166,16 @@ def stream_score(model: Any, batches: Iterator[Dataset], *, output: Path | None 
     def run(writer: ScoreWriter | None) -> None:
         nonlocal rows, anomalies, has_labels
         for batch in batches:
-            scores = np.asarray(model.decision_function(batch.features()), dtype=np.float64)
-            labels = (scores > threshold).astype(np.int64)
+            result = score_detector(model, batch.features(), y=None)
             if writer is not None:
-                writer.write(scores, labels)
-            best.push(scores, labels, rows)
-            rows += int(scores.size)
-            anomalies += int(labels.sum())
+                writer.write(result.scores, result.labels)
+            best.push(result.scores, result.labels, rows)
+            rows += int(result.scores.size)
+            anomalies += result.n_anomalies
             if batch.y is None:
                 has_labels = False
             if has_labels:
-                kept_scores.append(scores)
+                kept_scores.append(result.scores)
                 kept_y.append(np.asarray(batch.y).astype(np.int8, copy=False))
 
     if output is None:
@@ -180,32 +183,53 @@ def stream_score(model: Any, batches: Iterator[Dataset], *, output: Path | None 
     else:
         with ScoreWriter(output) as writer:
             run(writer)
-    metrics: dict[str, float] = {}
-    if has_labels and kept_y:
-        from pynomaly_core.metrics import average_precision, roc_auc
-
-        y, scores = np.concatenate(kept_y), np.concatenate(kept_scores)
-        if np.unique(y).size == 2:
-            metrics = {"roc_auc": roc_auc(y, scores), "average_precision": average_precision(y, scores)}
     if rows == 0:
         raise InputError("no rows to score")
-    return {"rows": rows, "anomalies": anomalies, "threshold": threshold, "top": best.rows(),
-            "metrics": metrics, "timings": {"score_s": time.perf_counter() - start}}
+    metrics = label_metrics(np.concatenate(kept_y), np.concatenate(kept_scores)) if has_labels and kept_y else {}
+    return run_summary(detector=qualified_name_of(model), params=model.get_params(), rows=rows, anomalies=anomalies,
+                       threshold=float(model.threshold_), timings={"score_s": time.perf_counter() - start},
+                       metrics=metrics, top=best.rows())
 
 
-def score_command(model: Any, spec: Any, source: str, options: dict[str, Any], rows: int,
-                  output: Path | None, top: int) -> dict[str, Any]:
-    """``pynomaly score`` on a chunk-capable loader: the summary dict the CLI prints (same keys as a whole run)."""
-    batches = batch_reader(spec)(source, rows, **options)
-    result = stream_score(model, batches, output=output, top=top)
-    return {
-        "detector": getattr(model, "detector_name", "") or type(model).__name__,
-        "params": model.get_params(),
-        "rows": result["rows"],
-        "anomalies": result["anomalies"],
-        "threshold": result["threshold"],
-        "timings": {k: round(v, 6) for k, v in result["timings"].items()},
-        "metrics": result["metrics"],
-        "top": result["top"],
-        "output": None if output is None else str(output),
-    }
+def whole_or_refused(model: Any, batches: Iterator[Dataset], rows: int) -> Iterator[Dataset]:
+    """``batches`` unchanged, unless ``model`` is ``batch_dependent`` and the data does not fit in one batch: then an
+    :class:`InputError` before anything is scored (its scores in batches would differ from a whole-data run)."""
+    from pynomaly_core.registry import get_registry
+
+    spec = get_registry().spec_of(model)
+    if spec is None or "batch_dependent" not in spec.capabilities:
+        return batches
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if next(iterator, None) is not None:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+        raise InputError(f"{spec.qualified_name} is batch-dependent (a row's score depends on the other rows scored "
+                         f"with it): in batches of {rows} rows its scores would differ from a whole-data run; pass "
+                         "--batch-rows above the number of rows to score the data whole")
+    return iter([] if first is None else [first])
+
+
+def score_stream(model: Any, spec: Any, source: str, options: dict[str, Any], rows: int,
+                 output: Path | None, top: int) -> dict[str, Any]:
+    """``pynomaly score`` on a chunk-capable loader: the summary the CLI prints (same keys as a whole run).
+
+    A ``batch_dependent`` model is scored only when the data fits in one batch (see :func:`whole_or_refused`)."""
+    batches = whole_or_refused(model, batch_reader(spec)(source, rows, **options), rows)
+    summary = stream_score(model, batches, output=output, top=top)
+    summary["timings"] = {k: round(v, 6) for k, v in summary["timings"].items()}
+    return {**summary, "output": None if output is None else str(output)}
+
+
+def first_batch_columns(spec: Any, source: str, options: dict[str, Any]) -> tuple[list[str] | None, int | None]:
+    """Column names and count of the data a chunk-capable loader streams, from its first batch (so the schema
+    check runs before any output is written)."""
+    batches = batch_reader(spec)(source, 1, **options)
+    try:
+        first = next(iter(batches), None)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    return (None, None) if first is None else (first.feature_names, first.n_features)

@@ -19,6 +19,24 @@ def feature_names_of(data: Any) -> list[str] | None:
     return [str(n) for n in names] if names is not None else None
 
 
+def column_labels(data: Any) -> list[Any] | None:
+    """The column labels of a DataFrame or Arrow table as they are (``1`` and ``"1"`` stay different; NumPy scalars
+    become Python ones), else ``None``. Fitted detectors compare these, not their text."""
+    if isinstance(data, np.ndarray):
+        return None
+    names = getattr(data, "column_names", None)
+    if names is None:
+        names = getattr(data, "columns", None)
+    if names is None:
+        return None
+    return [name.item() if isinstance(name, np.generic) else name for name in names]
+
+
+def same_labels(a: list[Any], b: list[Any]) -> bool:
+    """Whether two column-label lists are equal label by label, types included (``1 != "1"``, ``1 != 1.0``)."""
+    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b, strict=True))
+
+
 def _to_numpy(data: Any) -> np.ndarray:
     module = type(data).__module__.split(".")[0]
     if module == "pandas":

@@ -1,4 +1,4 @@
-"""Shared helpers of the model-registry tests: a registry on SQLite or on the real PostgreSQL server (each test
+"""Shared helpers of the model-store tests: a model store on SQLite or on the real PostgreSQL server (each test
 in a schema of its own, dropped afterwards), and the worker processes of the concurrency and crash tests."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def postgres_problem() -> str | None:
 
 @dataclass
 class Backend:
-    """A registry location for one test: database URL, schema (PostgreSQL) and artefact home."""
+    """A model store location for one test: database URL, schema (PostgreSQL) and artefact home."""
 
     kind: str
     url: str
@@ -64,7 +64,7 @@ class Backend:
 
 def make_backend(kind: str, tmp_path: Path) -> Backend:
     if kind == "sqlite":
-        return Backend(kind, f"sqlite:///{(tmp_path / 'registry.db').as_posix()}", tmp_path / "home")
+        return Backend(kind, f"sqlite:///{(tmp_path / 'store.db').as_posix()}", tmp_path / "home")
     problem = postgres_problem()
     if problem is not None:
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} not usable: {problem}")
@@ -113,7 +113,7 @@ class BlockingHBOS(HBOS):
     """HBOS whose save writes part of its artefacts, signals through ``signal_path``, then blocks (test only):
     the crash test kills the process while it is stuck inside the artefact write."""
 
-    detector_name = "builtin.hbos"
+    qualified_name = "builtin.hbos"
     signal_path: str = ""
 
     def _save_artefacts(self, directory: Path) -> dict[str, str]:
@@ -132,7 +132,7 @@ class BlockingHBOS(HBOS):
 class FailingHBOS(HBOS):
     """HBOS whose save fails half-way (an ordinary exception, not a crash)."""
 
-    detector_name = "builtin.hbos"
+    qualified_name = "builtin.hbos"
 
     def _save_artefacts(self, directory: Path) -> dict[str, str]:
         super()._save_artefacts(directory)
@@ -141,7 +141,7 @@ class FailingHBOS(HBOS):
 
 def register_worker(url: str, home: Path, schema: str | None, name: str, count: int, seed: int,
                     barrier: Any, results: Any) -> None:
-    """Child process: open the registry, wait for the others, register ``count`` versions of ``name``."""
+    """Child process: open the model store, wait for the others, register ``count`` versions of ``name``."""
     from pynomaly_core.modelstore import ModelStore, fingerprint
 
     try:

@@ -132,7 +132,8 @@ def test_output_scores_match_sdk(cli, tmp_path):
 def test_loader_options_reach_the_loader(cli, tmp_path):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "g.npz", x=rng.normal(size=(50, 3)), edge_index=np.zeros((2, 4), dtype=np.int64))
-    code, out, err = cli("detect", str(tmp_path / "g.npz"), "-O", "features=x", "-O", "labels=null", "--json")
+    code, out, err = cli("detect", str(tmp_path / "g.npz"), "--loader", "npz", "-O", "features=x", "-O", "labels=null",
+                         "--json")
     assert code == 0, err
     assert json.loads(out)["rows"] == 50
     code, _, err = cli("detect", str(tmp_path / "g.npz"), "-O", "bogus")

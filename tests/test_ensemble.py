@@ -189,11 +189,11 @@ def test_usable_by_name_in_detect_and_cli(tmp_path):
     assert summary["metrics"]["roc_auc"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_core_only_default_falls_back_to_the_builtin_members(data):
-    """With no plugin installed the default ensemble is ECOD + HBOS + Mahalanobis, with one warning per
-    missing optional member."""
+def test_core_only_default_is_the_builtin_members(data):
+    """With no plugin installed the default ensemble is the core's own members (the detectors whose specs declare
+    the default_ensemble preset), with no warning: the core names no plugin's detector."""
     import pynomaly_core.builtin.plugin as builtin_plugin
-    from pynomaly_core.automl.candidates import UNSUPERVISED_POOL, installed
+    from pynomaly_core.automl.candidates import unsupervised_pool
     from pynomaly_core.registry import Registry, set_registry
 
     core_only = Registry()
@@ -203,11 +203,9 @@ def test_core_only_default_falls_back_to_the_builtin_members(data):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = pn.create_detector("ensemble", random_state=0).fit(data[0])
-        assert model.member_names_ == ["builtin.ecod", "builtin.hbos", "builtin.mahalanobis"]
-        skipped = sorted(str(w.message) for w in caught if w.category is EnsembleMemberWarning)
-        assert skipped == ["ensemble: optional member 'pyod.inne' is not installed; skipped",
-                           "ensemble: optional member 'sklearn.lof' is not installed; skipped"]
-        assert [c.name for c in installed(UNSUPERVISED_POOL)] == ["builtin.ecod", "builtin.hbos",
-                                                                  "builtin.mahalanobis"]
+        assert model.member_names_ == ["builtin.ecod", "builtin.hbos", "builtin.mahalanobis",
+                                       "builtin.robust_zscore"]
+        assert not [w for w in caught if w.category is EnsembleMemberWarning]
+        assert [c.name for c in unsupervised_pool()] == model.member_names_
     finally:
         set_registry(previous)

@@ -67,7 +67,8 @@ def test_non_utf8_and_missing_files(tmp_path):
         load_data(tmp_path / "data.xyz")
 
 
-def test_npy_and_npz(tmp_path):
+def test_npy_and_npz(tmp_path, pynomaly_registry):
+    """With the core's loaders only (an installed graph plugin would take the graph-shaped archive)."""
     np.save(tmp_path / "a.npy", np.arange(6.0).reshape(3, 2))
     assert load_data(tmp_path / "a.npy").X.shape == (3, 2)
     np.save(tmp_path / "v.npy", np.arange(4))

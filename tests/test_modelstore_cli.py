@@ -19,7 +19,7 @@ backend = backend_fixture()
 
 
 @pytest.fixture
-def registry_env(backend, monkeypatch):
+def store_env(backend, monkeypatch):
     for key, value in backend.env().items():
         monkeypatch.setenv(key, value)
     if backend.schema is None:
@@ -27,7 +27,7 @@ def registry_env(backend, monkeypatch):
     return backend
 
 
-def test_train_register_list_show_score_delete(cli, registry_env, tmp_path):
+def test_train_register_list_show_score_delete(cli, store_env, tmp_path):
     code, out, err = cli("train", SENSORS, "--labels", "label", "-d", "hbos", "--name", "sensors")
     assert code == 0, err
     assert "registered as sensors@1" in out and "roc auc (training data): 0.8" in out
@@ -84,17 +84,17 @@ def test_train_register_list_show_score_delete(cli, registry_env, tmp_path):
     assert json.loads(out) == {"removed": []}
 
 
-def test_bad_references_and_options_exit_2_before_any_work(cli, registry_env, tmp_path):
+def test_bad_references_and_options_exit_2_before_any_work(cli, store_env, tmp_path):
     code, _, err = cli("score", "sensors", SENSORS)
     assert code == 2 and err.startswith("error: model 'sensors': no such directory, and no model named 'sensors'")
     code, _, err = cli("score", "no/such/dir", SENSORS)
     assert code == 2
-    assert err == "error: model 'no/such/dir': no such directory (and not a registry reference NAME[@VERSION])\n"
+    assert err == "error: model 'no/such/dir': no such directory (and not a model store reference NAME[@VERSION])\n"
     code, _, err = cli("train", SENSORS, "-d", "hbos")
     assert code == 2 and err == "error: pass --output DIR to save the model to a folder, or --name NAME to " \
                                 "register it\n"
     code, _, err = cli("train", SENSORS, "-o", str(tmp_path / "m"), "--parent", "m@1")
-    assert code == 2 and err == "error: --parent needs --name (lineage is kept in the model registry)\n"
+    assert code == 2 and err == "error: --parent needs --name (lineage is kept in the model store)\n"
     code, _, err = cli("train", SENSORS, "--name", "bad name")
     assert code == 2 and "model name 'bad name' is invalid" in err
     code, _, err = cli("train", SENSORS, "--name", "m", "--parent", "m@3")
@@ -103,7 +103,7 @@ def test_bad_references_and_options_exit_2_before_any_work(cli, registry_env, tm
     assert out == "no registered models\n"
 
 
-def test_an_existing_path_wins_over_a_registry_name(cli, registry_env, tmp_path, monkeypatch):
+def test_an_existing_path_wins_over_a_model_store_name(cli, store_env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli("train", SENSORS, "--columns", FEATURES, "-d", "hbos", "--name", "sensors")[0] == 0
     assert cli("train", SENSORS, "--columns", FEATURES, "-d", "mahalanobis", "-o", "sensors")[0] == 0
@@ -123,14 +123,14 @@ main(sys.argv[1:])
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["models", "list"], "error: the model registry needs SQLAlchemy: pip install 'pynomaly[registry]'"),
-    (["train", SENSORS, "--name", "m"], "error: the model registry needs SQLAlchemy: pip install 'pynomaly[registry]'"),
-    (["score", "m@1", SENSORS], "error: model 'm@1': no such directory, and the model registry needs SQLAlchemy: "
-                                "pip install 'pynomaly[registry]'"),
+    (["models", "list"], "error: the model store needs SQLAlchemy: pip install 'pynomaly[store]'"),
+    (["train", SENSORS, "--name", "m"], "error: the model store needs SQLAlchemy: pip install 'pynomaly[store]'"),
+    (["score", "m@1", SENSORS], "error: model 'm@1': no such directory, and the model store needs SQLAlchemy: "
+                                "pip install 'pynomaly[store]'"),
 ])
-def test_without_sqlalchemy_registry_commands_exit_2_naming_the_extra(tmp_path, args, message):
+def test_without_sqlalchemy_model_store_commands_exit_2_naming_the_extra(tmp_path, args, message):
     out = subprocess.run([sys.executable, "-c", NO_SQLALCHEMY, *args], capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "PYNOMALY_HOME": str(tmp_path), "PYNOMALY_LOAD_PLUGINS": ""},
                          timeout=120)
     assert out.returncode == 2 and out.stderr == message + "\n"
-    assert not (tmp_path / "registry.db").exists()
+    assert not (tmp_path / "store.db").exists()

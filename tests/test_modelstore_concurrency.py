@@ -1,4 +1,4 @@
-"""Real processes against one registry, on SQLite and on PostgreSQL: concurrent registrations of one name get
+"""Real processes against one model store, on SQLite and on PostgreSQL: concurrent registrations of one name get
 distinct consecutive versions; a process killed (SIGKILL) inside its artefact write leaves no visible version,
 does not block the next registration, and ``cleanup`` removes what it left."""
 
@@ -46,7 +46,7 @@ def test_concurrent_processes_get_distinct_consecutive_versions(backend):
     barrier, results = FORK.Barrier(PROCESSES), FORK.Queue()
     workers = [FORK.Process(target=register_worker, args=(*backend.args(), "shared", EACH, seed, barrier, results))
                for seed in range(PROCESSES)]
-    for worker in workers:  # all open a registry that does not exist yet: the migration itself is concurrent
+    for worker in workers:  # all open a model store that does not exist yet: the migration itself is concurrent
         worker.start()
     outcomes = [results.get(timeout=120) for _ in workers]
     for worker in workers:
@@ -112,7 +112,7 @@ def test_cleanup_of_a_live_but_expired_save_wins_over_its_writer(backend, tmp_pa
     signal_path.with_suffix(".release").touch()
     outcome = results.get(timeout=60)
     worker.join(30)
-    assert outcome.startswith("RegistryError: ") and "slow@1" in outcome
+    assert outcome.startswith("ModelStoreError: ") and "slow@1" in outcome
     assert store.list() == [] and store.unfinished() == []
     assert list((backend.home / "staging").iterdir()) == []
     assert store.register("slow", fitted_hbos()).version == 2

@@ -1,4 +1,4 @@
-"""The SDK side of the registry: train_model / register_model / list_models / get_model / load_model /
+"""The SDK side of the model store: train_model / register_model / list_models / get_model / load /
 delete_model, lazily exported from ``pynomaly_core``."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_train_model_records_fingerprint_metrics_and_timing(store, cardio):
     assert trained.metrics == pytest.approx(expected.metrics, abs=1e-12) and trained.metrics["roc_auc"] > 0.5
     assert trained.fingerprint["n_rows"] == X.shape[0] and trained.fingerprint["n_features"] == X.shape[1]
     assert trained.training_s > 0
-    model = pn.load_model("cardio", store=store)
+    model = pn.load("cardio", store=store)
     np.testing.assert_array_equal(model.decision_function(X), expected.scores)
 
 
@@ -44,7 +44,7 @@ def test_register_from_a_path_and_manage_versions(store, tmp_path):
     assert [v.ref for v in pn.list_models(store=store)] == ["s@2", "s@1"]
     assert pn.get_model("s@1", store=store) == first and pn.get_model("s", store=store) == second
     directory = model.save(tmp_path / "dir")
-    assert type(pn.load_model(directory)).__name__ == type(model).__name__
+    assert type(pn.load(directory)).__name__ == type(model).__name__
     with pytest.raises(InputError, match="name the version to delete, as s@VERSION"):
         pn.delete_model("s", store=store)
     pn.delete_model("s@1", store=store)

@@ -1,4 +1,4 @@
-"""The model registry on SQLite and PostgreSQL: register/list/get/load/delete, metadata, lineage, messages,
+"""The model store on SQLite and PostgreSQL: register/list/get/load/delete, metadata, lineage, messages,
 failures that must leave nothing behind, and schema migrations."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pynomaly_core.errors import InputError, PynomalyError
-from pynomaly_core.modelstore import ModelNotFoundError, ModelStore, RegistryError, fingerprint
+from pynomaly_core.modelstore import ModelNotFoundError, ModelStore, ModelStoreError, fingerprint
 from pynomaly_core.modelstore import schema as schema_module
 
 from .modelstore_support import FailingHBOS, backend_fixture, fitted_hbos, training_data
@@ -43,7 +43,7 @@ def test_register_list_get_load_round_trip(backend):
     np.testing.assert_array_equal(loaded.decision_function(data), model.decision_function(data))
     assert list(loaded.feature_names_in_) == ["a", "b", "c"]
     manifest = json.loads((first.path / "manifest.json").read_text())
-    assert manifest["registry"] == {"name": "sensors", "version": 1, "parent": None}
+    assert manifest["store"] == {"name": "sensors", "version": 1, "parent": None}
     assert manifest["fingerprint"] == got.fingerprint
     assert first.path.parent == backend.home / "models" / "sensors"
     assert got.to_dict()["ref"] == "sensors@1" and got.to_dict()["path"] == str(first.path)
@@ -51,7 +51,7 @@ def test_register_list_get_load_round_trip(backend):
 
 def test_unknown_names_and_versions_list_what_exists(backend):
     store = backend.store()
-    with pytest.raises(ModelNotFoundError, match=r"no model named 'sensors': the model registry at .* is empty"):
+    with pytest.raises(ModelNotFoundError, match=r"no model named 'sensors': the model store at .* is empty"):
         store.get("sensors")
     store.register("sensors", fitted_hbos())
     store.register("sensors", fitted_hbos())
@@ -95,7 +95,7 @@ def test_delete_removes_row_and_artefacts_and_keeps_numbers_and_lineage(backend)
 
 def test_failed_save_leaves_nothing(backend):
     store = backend.store()
-    with pytest.raises(RegistryError, match=r"^cannot write the artefacts of m@1 under .*: disk full \(simulated\)$"):
+    with pytest.raises(ModelStoreError, match=r"^cannot write the artefacts of m@1 under .*: disk full \(simulated\)$"):
         store.register("m", FailingHBOS(n_bins=8).fit(training_data()))
     assert store.list() == [] and store.unfinished() == []
     assert list((backend.home / "staging").iterdir()) == []
@@ -112,14 +112,14 @@ def test_unfitted_and_unregistered_detectors_are_refused(tmp_path):
         store.register("m", HBOS())
 
 
-def test_reads_do_not_create_a_sqlite_registry(tmp_path):
+def test_reads_do_not_create_a_sqlite_model_store(tmp_path):
     store = ModelStore(home=tmp_path / "home")
     assert store.list() == [] and store.unfinished() == [] and store.cleanup() == []
     with pytest.raises(ModelNotFoundError, match="empty"):
         store.get("m")
     assert not (tmp_path / "home").exists()
     store.register("m", fitted_hbos())
-    assert (tmp_path / "home" / "registry.db").is_file()
+    assert (tmp_path / "home" / "store.db").is_file()
 
 
 def test_from_env_uses_home_url_and_schema(monkeypatch, tmp_path):
@@ -127,25 +127,25 @@ def test_from_env_uses_home_url_and_schema(monkeypatch, tmp_path):
     monkeypatch.delenv("PYNOMALY_DATABASE_URL", raising=False)
     monkeypatch.delenv("PYNOMALY_DATABASE_SCHEMA", raising=False)
     store = ModelStore.from_env()
-    assert store.home == tmp_path / "h" and store.url == f"sqlite:///{tmp_path / 'h' / 'registry.db'}"
+    assert store.home == tmp_path / "h" and store.url == f"sqlite:///{tmp_path / 'h' / 'store.db'}"
     monkeypatch.setenv("PYNOMALY_DATABASE_URL", "postgresql://u:secret@db.example/x")
     monkeypatch.setenv("PYNOMALY_DATABASE_SCHEMA", "reg")
     store = ModelStore.from_env()
     assert store.location == "postgresql://u:***@db.example/x (schema reg)" and store.schema == "reg"
-    with pytest.raises(RegistryError, match="SQLite has no schemas"):
+    with pytest.raises(ModelStoreError, match="SQLite has no schemas"):
         ModelStore(url=f"sqlite:///{tmp_path / 'r.db'}", schema="reg")
-    with pytest.raises(RegistryError, match=r"unsupported database 'mysql'.*runs on SQLite and PostgreSQL"):
+    with pytest.raises(ModelStoreError, match=r"unsupported database 'mysql'.*runs on SQLite and PostgreSQL"):
         ModelStore(url="mysql://root@127.0.0.1/test", home=tmp_path)
-    with pytest.raises(RegistryError, match="invalid database URL 'not a url'"):
+    with pytest.raises(ModelStoreError, match="invalid database URL 'not a url'"):
         ModelStore(url="not a url", home=tmp_path)
 
 
 def test_unreachable_database_is_a_one_line_error(tmp_path):
     store = ModelStore(url="postgresql://nobody:pw@127.0.0.1:1/none", home=tmp_path)
-    with pytest.raises(RegistryError) as info:
+    with pytest.raises(ModelStoreError) as info:
         store.list()
     message = str(info.value)
-    assert message.startswith("model registry postgresql://nobody:***@127.0.0.1:1/none: ")
+    assert message.startswith("model store postgresql://nobody:***@127.0.0.1:1/none: ")
     assert "\n" not in message and "pw" not in message
 
 
@@ -186,6 +186,6 @@ def test_migrations_record_the_version_apply_new_steps_and_refuse_newer(backend,
     assert "notes" in columns
     upgraded.close()
     monkeypatch.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:1])
-    with pytest.raises(RegistryError, match=r"has schema version 2, newer than this pynomaly reads \(1\); "
+    with pytest.raises(ModelStoreError, match=r"has schema version 2, newer than this pynomaly reads \(1\); "
                                             "upgrade pynomaly"):
         backend.store().list()

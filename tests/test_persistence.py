@@ -79,7 +79,7 @@ def test_existing_model_is_kept_unless_overwrite(fitted, tmp_path, rng):
 
 
 class FailsWhileSaving(BaseDetector):
-    detector_name = "pickled.fails"
+    qualified_name = "pickled.fails"
 
     def __init__(self, contamination: float = 0.1):
         self.contamination = contamination
@@ -96,7 +96,7 @@ class FailsWhileSaving(BaseDetector):
 
 
 class Pickled(FailsWhileSaving):
-    detector_name = "pickled.model"
+    qualified_name = "pickled.model"
 
     def _save_artefacts(self, directory):
         (directory / "model.pkl").write_bytes(self.mean_.tobytes())  # labelled "pickle": an unsafe format

@@ -76,7 +76,7 @@ def test_scoring_checks_feature_names_and_count():
 
 
 class ReturnsInf(BaseDetector):
-    detector_name = "test.returns_inf"
+    qualified_name = "test.returns_inf"
 
     def __init__(self, contamination: float = 0.1):
         self.contamination = contamination
@@ -115,7 +115,7 @@ def test_pyod_pca_inf_is_caught(dataset):
     assert not np.isfinite(raw).all(), "PyOD's PCA no longer returns inf here: update this test and the notes"
 
     class WrappedPCA(BaseDetector):
-        detector_name = "test.pyod_pca"
+        qualified_name = "test.pyod_pca"
 
         def __init__(self, contamination: float = 0.1):
             self.contamination = contamination

@@ -13,7 +13,7 @@ from pynomaly_core.wrapping import keyword_init, lazy_classes
 
 def _wrapped_class():
     return type("Wrapped", (BaseDetector,), {"__init__": keyword_init("Wrapped", {"n": 3, "layers": [8, 4]}),
-                                              "detector_name": "test.wrapped"})
+                                              "qualified_name": "test.wrapped"})
 
 
 def test_keyword_init_has_the_library_signature_and_defaults():

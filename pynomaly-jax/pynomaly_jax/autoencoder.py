@@ -26,7 +26,7 @@ class AutoEncoder(AutoEncoderParams, JaxDetector):
     Same parameters, defaults and architecture as ``torch.autoencoder``.
     """
 
-    detector_name = "jax.autoencoder"
+    qualified_name = "jax.autoencoder"
     design_key = "autoencoder"
 
     @staticmethod

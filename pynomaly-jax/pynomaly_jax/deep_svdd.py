@@ -28,7 +28,7 @@ class DeepSVDD(DeepSVDDParams, JaxDetector):
     Same parameters, defaults and architecture as ``torch.deep_svdd``.
     """
 
-    detector_name = "jax.deep_svdd"
+    qualified_name = "jax.deep_svdd"
     design_key = "deep_svdd"
 
     def _prepare(self, model: Model, params: dict[str, Any], buffers: dict[str, Any], X_train: np.ndarray,
@@ -53,5 +53,5 @@ class DeepSVDD(DeepSVDDParams, JaxDetector):
     def _extra_state(self) -> dict[str, np.ndarray]:
         return {"center": self.center_}
 
-    def _set_extra_state(self, state: dict[str, np.ndarray]) -> None:
+    def _set_extra_state(self, state: dict[str, np.ndarray], device: Any) -> None:
         self.center_ = state["center"].astype(np.float32)

@@ -1,4 +1,4 @@
-"""JAX runtime: device selection, PRNG keys from seeds, and the scoped float64 switch.
+"""JAX runtime: device selection and names, PRNG keys from seeds, and the scoped float64 switch.
 
 Nothing here changes JAX's global configuration: float64 is switched on only inside :func:`float64` (a
 thread-local context), and the device is passed explicitly to every array a fit or a test creates.
@@ -42,6 +42,17 @@ def resolve_device(name: str) -> Any:
             raise InputError(f"device {name!r} requested but JAX sees no Metal device (use device='auto' or 'cpu')")
         return metal[0]
     raise InputError(f"device must be 'cpu', 'auto', 'cuda', 'cuda:N' or 'mps', got {name!r}")
+
+
+def device_name(device: Any) -> str:
+    """A ``jax.Device`` by name, ``"<platform>:<id>"`` (``"cpu:0"``, ``"gpu:1"``): what a pickle keeps of it."""
+    return f"{device.platform}:{device.id}"
+
+
+def device_by_name(name: str) -> Any | None:
+    """The device :func:`device_name` named, or ``None`` where this process has no such device."""
+    platform, _, number = name.rpartition(":")
+    return next((d for d in _devices(platform) if str(d.id) == number), None)
 
 
 def _devices(backend: str) -> list[Any]:

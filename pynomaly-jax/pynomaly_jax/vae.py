@@ -30,7 +30,7 @@ class VAE(VAEParams, JaxDetector):
     same parameters, defaults and architecture as ``torch.vae``.
     """
 
-    detector_name = "jax.vae"
+    qualified_name = "jax.vae"
     design_key = "vae"
 
     def _extra_hyper(self) -> dict[str, Any]:

@@ -1,10 +1,14 @@
-"""Saving and loading through the core's manifest: weights and state as npz (no pickle), identical scores.
+"""Saving and loading through the core's manifest: weights and state as npz (no pickle), identical scores; and
+pickling a fitted detector (joblib, ``cross_validate(n_jobs=2)``).
 
 The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_checks`.
 """
 
 from __future__ import annotations
 
+import json
+
+import jax
 import numpy as np
 import pytest
 from pynomaly_jax.autoencoder import AutoEncoder
@@ -12,7 +16,7 @@ from pynomaly_jax.deep_svdd import DeepSVDD
 from pynomaly_jax.networks import Architecture, init_params
 from pynomaly_jax.vae import VAE
 
-from pynomaly_core.persistence import load
+from pynomaly_core.persistence import MANIFEST, load
 from pynomaly_core.testing import deep_checks as kit
 
 FAST = {"epochs": 3, "batch_size": 64}
@@ -73,3 +77,38 @@ def test_extra_arrays_in_the_weights_are_refused(data, tmp_path):
         arrays = {**{k: weights[k] for k in weights.files}, "param__extra.weight": np.zeros(2, np.float32)}
     kit.check_replaced_artefact_is_refused(path, "weights.npz", lambda target: _write_npz(target, **arrays),
                                            r"unexpected 'param__extra\.weight'")
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, VAE, DeepSVDD], ids=lambda c: c.__name__)
+def test_a_fitted_detector_pickles_with_identical_scores(cls, data):
+    detector, restored = kit.check_pickle_round_trip_gives_identical_scores(cls, *data, FAST)
+    assert restored.device_ == detector.device_
+    assert all(p.devices() == {detector.device_} for p in restored.params_.values())
+
+
+def test_unpickling_where_the_device_is_missing_uses_the_device_parameter(data):
+    detector = AutoEncoder(**FAST, random_state=0).fit(data[0])
+    restored = AutoEncoder.__new__(AutoEncoder)
+    restored.__setstate__({**detector.__getstate__(), "device_": "gpu:99"})  # as if pickled on a GPU machine
+    assert restored.device_ == jax.devices("cpu")[0]
+    np.testing.assert_array_equal(restored.decision_function(data[1]), detector.decision_function(data[1]))
+
+
+def test_a_model_fitted_for_a_missing_gpu_loads_on_the_cpu(data, tmp_path):
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is visible")
+    train, test = data
+    detector = AutoEncoder(**FAST, random_state=0).fit(train)
+    path = detector.save(tmp_path / "model")
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["params"]["device"] = "cuda"  # as if saved on a machine with a GPU
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(RuntimeWarning, match=r"no CUDA device.*loading on the CPU"):
+        restored = load(path)
+    assert restored.device_ == jax.devices("cpu")[0]
+    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))
+
+
+def test_cross_validate_in_parallel_returns_the_fitted_detectors(data):
+    fitted = kit.check_cross_validate_in_parallel(AutoEncoder(epochs=1, batch_size=64, random_state=0), data[0])
+    assert all(model.n_epochs_ == 1 for model in fitted)

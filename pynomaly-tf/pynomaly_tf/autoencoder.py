@@ -21,7 +21,7 @@ class AutoEncoder(AutoEncoderParams, TFDetector):
     Same parameters, defaults and design as ``torch.autoencoder``.
     """
 
-    detector_name = "tf.autoencoder"
+    qualified_name = "tf.autoencoder"
 
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
         return networks.autoencoder(n_features, widths, seeds, self.dropout, self.batch_norm)

@@ -23,7 +23,7 @@ class DeepSVDD(DeepSVDDParams, TFDetector):
     Same parameters, defaults and design as ``torch.deep_svdd``.
     """
 
-    detector_name = "tf.deep_svdd"
+    qualified_name = "tf.deep_svdd"
 
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
         return networks.svdd(n_features, widths, seeds, self.dropout)
@@ -58,5 +58,6 @@ class DeepSVDD(DeepSVDDParams, TFDetector):
     def _extra_state(self) -> dict[str, np.ndarray]:
         return {"center": self.center_.numpy()}
 
-    def _set_extra_state(self, state: dict[str, np.ndarray]) -> None:
-        self.center_ = tf.constant(state["center"].astype(np.float32))
+    def _set_extra_state(self, state: dict[str, np.ndarray], device: str) -> None:
+        with tf.device(device):
+            self.center_ = tf.constant(state["center"].astype(np.float32))

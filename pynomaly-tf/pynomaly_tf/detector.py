@@ -1,6 +1,12 @@
-"""``TFDetector``: the fit / score / save flow shared by the TensorFlow detectors.
+"""``TFDetector``: the TensorFlow half of the deep detectors, a :class:`~pynomaly_core.deep.detector.DeepDetector`.
 
-A subclass lists its parameters in ``__init__`` (defaults from :data:`pynomaly_core.deep.design.PARAMS`) and implements
+``DeepDetector``, the neutral half, checks parameters, seeds, scales, splits the hold-out, records the
+history and writes / reads ``state.npz``; this class implements its framework hooks: TensorFlow devices, building
+a Keras model and training it through the compiled, cached :class:`~pynomaly_tf.fitting.Program` of its
+architecture (op determinism on), batched scoring, and weights as a ``.keras`` file (``model.keras``, read back
+in safe mode, only its weights used).
+
+An algorithm lists its parameters through its mixin of :mod:`pynomaly_core.deep.params` and implements
 ``_build_network``, ``_architecture``, ``_loss`` and ``_score_rows`` (plus ``_extra_spec`` / ``_extra`` /
 ``_prepare`` / ``_extra_state`` / ``_set_extra_state`` when it has inputs or state besides the weights, like
 Deep SVDD's centre).
@@ -11,22 +17,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pynomaly_core.base import BaseDetector
-from pynomaly_core.deep.design import check_params, hidden_layer_sizes
-from pynomaly_core.deep.training import Standardizer, resolve_seed, split_validation
-from pynomaly_core.errors import InputError, IntegrityError
+from pynomaly_core.deep.design import hidden_layer_sizes
+from pynomaly_core.deep.detector import STATE_FILE, DeepDetector
+from pynomaly_core.deep.training import History
+from pynomaly_core.errors import IntegrityError
 from pynomaly_tf.fitting import Program, Weights, program, score_in_batches, train
 from pynomaly_tf.networks import layer_seeds
 from pynomaly_tf.runtime import deterministic, keras, resolve_device, tf
 
+__all__ = ["MODEL_FILE", "STATE_FILE", "TFDetector"]
+
 MODEL_FILE = "model.keras"
-STATE_FILE = "state.npz"
 
 
 @contextmanager
@@ -38,8 +44,11 @@ def _keras_numpy_deprecation_silenced() -> Iterator[None]:
         yield
 
 
-class TFDetector(BaseDetector):
-    """Scaling, seeding, compiled training with early stopping, batched scoring and ``.keras`` persistence."""
+class TFDetector(DeepDetector):
+    """Compiled TensorFlow training with early stopping, batched scoring and ``.keras`` persistence."""
+
+    weights_file = MODEL_FILE
+    weights_format = "keras"
 
     # -- to implement ----------------------------------------------------------------------------------------
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
@@ -70,88 +79,46 @@ class TFDetector(BaseDetector):
     def _prepare(self, network: keras.Model, X_train: Any) -> None:
         """Set state that depends on the initial network (Deep SVDD's centre). Default: nothing."""
 
-    def _extra_state(self) -> dict[str, np.ndarray]:
-        return {}
+    # -- hooks of DeepDetector -------------------------------------------------------------------------------
+    def _resolve_device(self, name: str) -> str:
+        return resolve_device(name)
 
-    def _set_extra_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`_extra_state` returned."""
-
-    # -- fit and score ---------------------------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_params(self._name(), self.get_params())
-        device = resolve_device(self.device)
-        seed = resolve_seed(self.random_state)
-        rng = np.random.default_rng(seed)
-        self.scaler_ = Standardizer.fit(X)
-        scaled = self.scaler_.transform(X)
-        train_rows, val_rows = split_validation(X.shape[0], self.validation_size, rng)
-        widths = hidden_layer_sizes(X.shape[1], self.hidden_layers)
+    def _train_network(self, X_train: np.ndarray, X_val: np.ndarray | None, widths: list[int], seed: int,
+                       rng: np.random.Generator, device: str) -> History:
+        n_features = X_train.shape[1]
         with tf.device(device), deterministic():
-            network = self._build_network(X.shape[1], widths, layer_seeds(seed))
-            compiled = self._program(X.shape[1], widths, device)
-            X_train = tf.constant(scaled[train_rows])
-            X_val = tf.constant(scaled[val_rows]) if val_rows.size else None
-            self._prepare(network, X_train)
-            weights, history = train(compiled, Weights.of(network), X_train, X_val, self._extra(),
+            network = self._build_network(n_features, widths, layer_seeds(seed))
+            compiled = self._program(n_features, widths, device)
+            train_rows = tf.constant(X_train)
+            val_rows = tf.constant(X_val) if X_val is not None else None
+            self._prepare(network, train_rows)
+            weights, history = train(compiled, Weights.of(network), train_rows, val_rows, self._extra(),
                                      batch_size=self.batch_size, epochs=self.epochs, patience=self.patience,
                                      learning_rate=self.learning_rate, weight_decay=self.weight_decay, rng=rng,
                                      verbose=self.verbose, label=self._name())
             weights.assign_to(network)
         self.network_ = network
-        self.device_ = device
-        self.history_ = asdict(history)
-        self.n_epochs_ = history.n_epochs
+        return history
 
-    def _score(self, X: np.ndarray) -> np.ndarray:
+    def _score_batches(self, X: np.ndarray) -> np.ndarray:
         n_features = self.scaler_.mean.shape[0]
         widths = hidden_layer_sizes(n_features, self.hidden_layers)
         with tf.device(self.device_), deterministic():
             compiled = self._program(n_features, widths, self.device_)
             return score_in_batches(compiled, Weights.of(self.network_), X, self.scaler_, self._extra())
 
-    def _program(self, n_features: int, widths: list[int], device: str) -> Program:
-        """The compiled functions of this detector's architecture (traced on first use in the process)."""
-        key: Hashable = (type(self).__module__, type(self).__qualname__, n_features, tuple(widths),
-                         self._architecture(), device)
-
-        def make() -> Program:
-            template = self._build_network(n_features, widths, layer_seeds(0))
-            return Program(template, type(self)._loss, type(self)._score_rows, self._extra_spec(n_features, widths))
-
-        return program(key, make)
-
-    # -- persistence -----------------------------------------------------------------------------------------
-    def _save_artefacts(self, directory: Path) -> dict[str, str]:
+    def _save_weights(self, path: Path) -> None:
         with _keras_numpy_deprecation_silenced():
-            self.network_.save(directory / MODEL_FILE)
-        arrays = {"scaler_mean": self.scaler_.mean, "scaler_scale": self.scaler_.scale,
-                  "decision_scores": self.decision_scores_, "threshold": np.asarray(self.threshold_),
-                  **{f"extra__{k}": np.asarray(v) for k, v in self._extra_state().items()}}
-        with open(directory / STATE_FILE, "wb") as handle:
-            np.savez(handle, **arrays)
-        return {MODEL_FILE: "keras", STATE_FILE: "npz"}
+            self.network_.save(path)
 
-    def _load_artefacts(self, directory: Path, artefacts: dict[str, str], trust: bool) -> None:
+    def _load_weights(self, path: Path, n_features: int, widths: list[int], device: str) -> None:
         """Rebuild the network from the parameters and take only its weights from the ``.keras`` file.
 
         The file is read with ``safe_mode=True`` (no lambdas or other code), and its weights must have exactly
         the shapes of the architecture the parameters describe.
         """
-        if artefacts.get(MODEL_FILE) != "keras" or artefacts.get(STATE_FILE) != "npz":
-            raise IntegrityError(f"{directory}: expected {MODEL_FILE} (keras) and {STATE_FILE} (npz)")
-        with np.load(directory / STATE_FILE, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-        self.scaler_ = Standardizer(arrays["scaler_mean"], arrays["scaler_scale"])
-        n_features = self.scaler_.mean.shape[0]
-        try:
-            device = resolve_device(self.device)
-        except InputError as exc:  # e.g. trained on a GPU, loaded where there is none
-            warnings.warn(f"{self._name()}: {exc}; loading on the CPU", RuntimeWarning, stacklevel=3)
-            device = "/CPU:0"
-        path = directory / MODEL_FILE
         with tf.device(device), _keras_numpy_deprecation_silenced():
-            network = self._build_network(n_features, hidden_layer_sizes(n_features, self.hidden_layers),
-                                          layer_seeds(0))
+            network = self._build_network(n_features, widths, layer_seeds(0))
             try:
                 saved = keras.saving.load_model(path, compile=False, safe_mode=True)
             except Exception as exc:  # Keras raises ValueError, TypeError, OSError, KeyError… for bad files
@@ -163,7 +130,15 @@ class TFDetector(BaseDetector):
                 raise IntegrityError(f"{path}: weights do not fit the saved parameters (expected shapes {expected})")
             network.set_weights(values)
         self.network_ = network
-        self.device_ = device
-        self._set_extra_state({k[len("extra__"):]: v for k, v in arrays.items() if k.startswith("extra__")})
-        self.decision_scores_ = arrays["decision_scores"]
-        self._set_threshold(self.decision_scores_, threshold=float(arrays["threshold"]))
+
+    # -- pieces ----------------------------------------------------------------------------------------------
+    def _program(self, n_features: int, widths: list[int], device: str) -> Program:
+        """The compiled functions of this detector's architecture (traced on first use in the process)."""
+        key: Hashable = (type(self).__module__, type(self).__qualname__, n_features, tuple(widths),
+                         self._architecture(), device)
+
+        def make() -> Program:
+            template = self._build_network(n_features, widths, layer_seeds(0))
+            return Program(template, type(self)._loss, type(self)._score_rows, self._extra_spec(n_features, widths))
+
+        return program(key, make)

@@ -19,7 +19,7 @@ class VAE(VAEParams, TFDetector):
     Same parameters, defaults and design as ``torch.vae``.
     """
 
-    detector_name = "tf.vae"
+    qualified_name = "tf.vae"
 
     def _build_network(self, n_features: int, widths: list[int], seeds: Iterator[int]) -> keras.Model:
         return networks.vae(n_features, widths, seeds, self.dropout, self.batch_norm)

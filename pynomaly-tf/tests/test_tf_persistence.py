@@ -1,4 +1,5 @@
-"""Saving and loading through the core's manifest: a ``.keras`` model (safe mode) + npz arrays, identical scores.
+"""Saving and loading through the core's manifest: a ``.keras`` model (safe mode) + npz arrays, identical scores;
+and pickling a fitted detector.
 
 The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_checks`.
 """
@@ -102,3 +103,9 @@ def test_loading_does_not_touch_the_global_rngs(data, tmp_path):
     python_state, numpy_state = random.getstate(), np.random.get_state()
     load(path)
     assert random.getstate() == python_state and np.array_equal(np.random.get_state()[1], numpy_state[1])
+
+
+@pytest.mark.filterwarnings(KERAS_SAVE_WARNING)  # a Keras model pickles through Keras's saving code
+@pytest.mark.parametrize("cls", [AutoEncoder, VAE, DeepSVDD], ids=lambda c: c.__name__)
+def test_a_fitted_detector_pickles_with_identical_scores(cls, data):
+    kit.check_pickle_round_trip_gives_identical_scores(cls, *data, FAST)

@@ -19,7 +19,7 @@ class AutoEncoder(AutoEncoderParams, TorchDetector):
     ``device="auto"`` uses CUDA when torch sees it; ``verbose=True`` shows a progress bar.
     """
 
-    detector_name = "torch.autoencoder"
+    qualified_name = "torch.autoencoder"
 
     def _build_network(self, n_features: int, widths: list[int]) -> nn.Module:
         return AutoEncoderNet(n_features, widths, self.dropout, self.batch_norm)

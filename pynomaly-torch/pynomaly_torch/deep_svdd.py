@@ -20,7 +20,7 @@ class DeepSVDD(DeepSVDDParams, TorchDetector):
     The score is the squared distance to ``c``. ``hidden_layers``' last width is the representation size.
     """
 
-    detector_name = "torch.deep_svdd"
+    qualified_name = "torch.deep_svdd"
 
     def _build_network(self, n_features: int, widths: list[int]) -> nn.Module:
         return SVDDNet(n_features, widths, self.dropout)

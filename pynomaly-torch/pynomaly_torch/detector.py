@@ -1,6 +1,11 @@
-"""``TorchDetector``: the fit / score / save flow shared by the torch detectors.
+"""``TorchDetector``: the torch half of the deep detectors, a :class:`~pynomaly_core.deep.detector.DeepDetector`.
 
-A subclass lists its parameters in ``__init__`` (defaults from :data:`pynomaly_core.deep.design.PARAMS`) and implements
+``DeepDetector``, the neutral half, checks parameters, seeds, scales, splits the hold-out, records the
+history and writes / reads ``state.npz``; this class implements its framework hooks: torch devices, building and
+training an ``nn.Module`` (seeded, one CPU thread), batched scoring, and weights as a ``torch_state_dict`` in
+``model.pt`` (read back with ``torch.load(weights_only=True)``).
+
+An algorithm lists its parameters through its mixin of :mod:`pynomaly_core.deep.params` and implements
 ``_build_network``, ``_loss`` and ``_score_batch`` (plus ``_prepare`` / ``_extra_state`` / ``_set_extra_state``
 when it has state besides the weights, like Deep SVDD's centre).
 """
@@ -8,28 +13,28 @@ when it has state besides the weights, like Deep SVDD's centre).
 from __future__ import annotations
 
 import pickle
-import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from pynomaly_core.base import BaseDetector
-from pynomaly_core.deep.design import check_params, hidden_layer_sizes
-from pynomaly_core.deep.training import Standardizer, resolve_seed, split_validation
-from pynomaly_core.errors import InputError, IntegrityError
+from pynomaly_core.deep.detector import STATE_FILE, DeepDetector
+from pynomaly_core.deep.training import History
+from pynomaly_core.errors import IntegrityError
 from pynomaly_torch.fitting import score_in_batches, train
 from pynomaly_torch.runtime import cpu_threads, resolve_device, seeded
 
+__all__ = ["STATE_FILE", "WEIGHTS_FILE", "TorchDetector"]
+
 WEIGHTS_FILE = "model.pt"
-STATE_FILE = "state.npz"
 
 
-class TorchDetector(BaseDetector):
-    """Scaling, seeding, training with early stopping, batched scoring and ``torch_state_dict`` persistence."""
+class TorchDetector(DeepDetector):
+    """Seeded torch training with early stopping, batched scoring and ``torch_state_dict`` persistence."""
 
+    weights_file = WEIGHTS_FILE
+    weights_format = "torch_state_dict"
 
     # -- to implement ----------------------------------------------------------------------------------------
     def _build_network(self, n_features: int, widths: list[int]) -> nn.Module:
@@ -44,76 +49,44 @@ class TorchDetector(BaseDetector):
     def _prepare(self, network: nn.Module, X_train: torch.Tensor) -> None:
         """Set state that depends on the initial network (Deep SVDD's centre). Default: nothing."""
 
-    def _extra_state(self) -> dict[str, np.ndarray]:
-        return {}
+    # -- hooks of DeepDetector -------------------------------------------------------------------------------
+    def _resolve_device(self, name: str) -> torch.device:
+        return resolve_device(name)
 
-    def _set_extra_state(self, state: dict[str, np.ndarray], device: torch.device) -> None:
-        """Restore what :meth:`_extra_state` returned."""
-
-    # -- fit and score ---------------------------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_params(self._name(), self.get_params())
-        device = resolve_device(self.device)
-        seed = resolve_seed(self.random_state)
-        rng = np.random.default_rng(seed)
-        self.scaler_ = Standardizer.fit(X)
-        scaled = self.scaler_.transform(X)
-        train_rows, val_rows = split_validation(X.shape[0], self.validation_size, rng)
-        widths = hidden_layer_sizes(X.shape[1], self.hidden_layers)
+    def _train_network(self, X_train: np.ndarray, X_val: np.ndarray | None, widths: list[int], seed: int,
+                       rng: np.random.Generator, device: torch.device) -> History:
+        n_features = X_train.shape[1]
         with seeded(seed, device), cpu_threads(device):
-            network = self._build_network(X.shape[1], widths).to(device)
-            X_train = torch.from_numpy(scaled[train_rows]).to(device)
-            X_val = torch.from_numpy(scaled[val_rows]).to(device) if val_rows.size else None
-            self._prepare(network, X_train)
-            history = train(network, self._loss, X_train, X_val, batch_size=self.batch_size, epochs=self.epochs,
-                            patience=self.patience, learning_rate=self.learning_rate,
+            network = self._build_network(n_features, widths).to(device)
+            train_rows = torch.from_numpy(X_train).to(device)
+            val_rows = torch.from_numpy(X_val).to(device) if X_val is not None else None
+            self._prepare(network, train_rows)
+            history = train(network, self._loss, train_rows, val_rows, batch_size=self.batch_size,
+                            epochs=self.epochs, patience=self.patience, learning_rate=self.learning_rate,
                             weight_decay=self.weight_decay, rng=rng, verbose=self.verbose, label=self._name())
         self.network_ = network
-        self.history_ = asdict(history)
-        self.n_epochs_ = history.n_epochs
+        return history
 
-    def _score(self, X: np.ndarray) -> np.ndarray:
+    def _score_batches(self, X: np.ndarray) -> np.ndarray:
         with cpu_threads(next(self.network_.parameters()).device):
             return score_in_batches(self.network_, self._score_batch, X, self.scaler_)
 
-    # -- persistence -----------------------------------------------------------------------------------------
-    def _save_artefacts(self, directory: Path) -> dict[str, str]:
-        weights = {key: value.detach().cpu() for key, value in self.network_.state_dict().items()}
-        torch.save(weights, directory / WEIGHTS_FILE)
-        arrays = {"scaler_mean": self.scaler_.mean, "scaler_scale": self.scaler_.scale,
-                  "decision_scores": self.decision_scores_, "threshold": np.asarray(self.threshold_),
-                  **{f"extra__{k}": np.asarray(v) for k, v in self._extra_state().items()}}
-        with open(directory / STATE_FILE, "wb") as handle:
-            np.savez(handle, **arrays)
-        return {WEIGHTS_FILE: "torch_state_dict", STATE_FILE: "npz"}
+    def _save_weights(self, path: Path) -> None:
+        torch.save({key: value.detach().cpu() for key, value in self.network_.state_dict().items()}, path)
 
-    def _load_artefacts(self, directory: Path, artefacts: dict[str, str], trust: bool) -> None:
-        if artefacts.get(WEIGHTS_FILE) != "torch_state_dict" or artefacts.get(STATE_FILE) != "npz":
-            raise IntegrityError(f"{directory}: expected {WEIGHTS_FILE} (torch_state_dict) and {STATE_FILE} (npz)")
-        with np.load(directory / STATE_FILE, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-        self.scaler_ = Standardizer(arrays["scaler_mean"], arrays["scaler_scale"])
-        n_features = self.scaler_.mean.shape[0]
-        try:
-            device = resolve_device(self.device)
-        except InputError as exc:  # e.g. trained on a GPU, loaded where there is none: weights are stored on the CPU
-            warnings.warn(f"{self._name()}: {exc}; loading on the CPU", RuntimeWarning, stacklevel=3)
-            device = torch.device("cpu")
+    def _load_weights(self, path: Path, n_features: int, widths: list[int], device: torch.device) -> None:
         with torch.random.fork_rng(devices=[]):  # building initialises weights: keep the caller's RNG as it was
-            network = self._build_network(n_features, hidden_layer_sizes(n_features, self.hidden_layers))
+            network = self._build_network(n_features, widths)
         try:
-            weights = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+            weights = torch.load(path, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
-            raise IntegrityError(f"{directory / WEIGHTS_FILE}: not a plain torch state dict "
+            raise IntegrityError(f"{path}: not a plain torch state dict "
                                  f"({str(exc).strip().splitlines()[0][:200]})") from None
         if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-            raise IntegrityError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
+            raise IntegrityError(f"{path}: not a state dict of tensors")
         try:
             network.load_state_dict(weights)
         except RuntimeError as exc:
-            raise IntegrityError(f"{directory / WEIGHTS_FILE}: weights do not fit the saved parameters "
+            raise IntegrityError(f"{path}: weights do not fit the saved parameters "
                                  f"({str(exc).splitlines()[0]})") from None
         self.network_ = network.to(device).eval()
-        self._set_extra_state({k[len("extra__"):]: v for k, v in arrays.items() if k.startswith("extra__")}, device)
-        self.decision_scores_ = arrays["decision_scores"]
-        self._set_threshold(self.decision_scores_, threshold=float(arrays["threshold"]))

@@ -17,7 +17,7 @@ class VAE(VAEParams, TorchDetector):
     reconstruction error. Training, seeding and devices as in :class:`~pynomaly_torch.autoencoder.AutoEncoder`.
     """
 
-    detector_name = "torch.vae"
+    qualified_name = "torch.vae"
 
     def _build_network(self, n_features: int, widths: list[int]) -> nn.Module:
         return VAENet(n_features, widths, self.dropout, self.batch_norm)

@@ -1,9 +1,12 @@
-"""Saving and loading through the core's manifest: torch_state_dict weights + npz arrays, identical scores.
+"""Saving and loading through the core's manifest: torch_state_dict weights + npz arrays, identical scores; and
+pickling a fitted detector.
 
 The checks every deep backend shares come from :mod:`pynomaly_core.testing.deep_checks`.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from pynomaly_torch.autoencoder import AutoEncoder
 from pynomaly_torch.deep_svdd import DeepSVDD
 from pynomaly_torch.vae import VAE
 
-from pynomaly_core.persistence import load
+from pynomaly_core.persistence import MANIFEST, load
 from pynomaly_core.testing import deep_checks as kit
 
 FAST = {"epochs": 3, "batch_size": 32}
@@ -56,3 +59,23 @@ def test_loading_does_not_touch_the_global_rng(data, tmp_path):
     torch.manual_seed(5)
     load(path)
     assert torch.equal(torch.rand(2), expected)
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, VAE, DeepSVDD], ids=lambda c: c.__name__)
+def test_a_fitted_detector_pickles_with_identical_scores(cls, data):
+    kit.check_pickle_round_trip_gives_identical_scores(cls, *data, FAST)
+
+
+def test_a_model_fitted_for_a_missing_gpu_loads_on_the_cpu(data, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible")
+    train, test = data
+    detector = AutoEncoder(**FAST, random_state=0).fit(train)
+    path = detector.save(tmp_path / "model")
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["params"]["device"] = "cuda"  # as if saved on a machine with a GPU
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(RuntimeWarning, match=r"no CUDA device.*loading on the CPU"):
+        restored = load(path)
+    assert restored.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))

@@ -1,9 +1,10 @@
 """AutoML: pick a detector (or an ensemble) for a dataset.
 
 With labels, a stratified K-fold search over a detector/parameter grid within a time budget; without labels, a
-consensus selection: every candidate is fitted, ranked by how well its scores agree with the others', and the
-five most agreeing ones are combined in a z-score-averaging ensemble (measured on ADBench in
-``benchmarks/bench_ensemble_automl.py``).
+consensus selection: every candidate is fitted and ranked by how well its scores agree with the others', and the
+most agreeing ones join the default ensemble's members in a z-score-averaging ensemble. The candidates are what the
+installed plugins declare (``automl`` presets, search spaces); how many join was chosen by cross-validation over
+the ADBench sets (``benchmarks/bench_defaults.py``).
 
 >>> import numpy as np, pynomaly_core as pn
 >>> X = np.random.default_rng(0).normal(size=(300, 3)); X[:5] += 6
@@ -20,18 +21,30 @@ from typing import Any
 
 import numpy as np
 
-from pynomaly_core.automl.candidates import SUPERVISED_GRID, UNSUPERVISED_POOL, Candidate, installed, parse_candidates
+from pynomaly_core.automl.candidates import Candidate, parse_candidates, supervised_grid, unsupervised_pool
 from pynomaly_core.automl.search import AutoMLResult, consensus_scores, supervised_search, unsupervised_selection
+from pynomaly_core.builtin.ensemble import default_members
 from pynomaly_core.errors import InputError
 
 __all__ = ["AutoMLResult", "Candidate", "automl", "consensus_scores"]
 
+#: Candidates added to the default ensemble's members by consensus (chosen out of sample in bench_defaults.py).
+DEFAULT_TOP_K = 3
+#: Leaders combined when the candidates are named.
+NAMED_TOP_K = 5
+
 
 def automl(data: Any, y: Any = None, *, budget_s: float = 60.0, candidates: list[Any] | None = None,
-           n_splits: int = 3, top_k: int = 5, random_state: int | None = 0) -> AutoMLResult:
+           n_splits: int = 3, top_k: int | None = None, random_state: int | None = 0) -> AutoMLResult:
     """Choose a detector for ``data`` (array-like, :class:`Dataset` or path). With labels ``y`` (or labels in the
-    dataset) run the supervised search, else the unsupervised selection. ``candidates``: detector names or
-    ``{"name", "params"}`` (default: the installed part of a built-in grid)."""
+    dataset) run the supervised search, else the unsupervised selection.
+
+    ``candidates``: detector names or ``{"name", "params"}``. By default the plugins' presets decide: the supervised
+    search tries every ``automl`` preset and ``search_space`` variant; the unsupervised selection starts from the
+    default ensemble's members and adds the ``top_k`` (default 3) candidates of the ``automl`` pool whose scores
+    agree most with the others'. With ``candidates`` given, the unsupervised selection combines the ``top_k``
+    (default 5) most agreeing of them. Both defaults were chosen out of sample (``benchmarks/bench_defaults.py``).
+    """
     from pynomaly_core.data import Dataset
     from pynomaly_core.sdk import load_data
     from pynomaly_core.validation import check_array
@@ -50,10 +63,14 @@ def automl(data: Any, y: Any = None, *, budget_s: float = 60.0, candidates: list
             raise InputError(f"automl: labels have {y.size} rows but the data has {X.shape[0]}")
         if not set(np.unique(y).tolist()) <= {0, 1}:
             raise InputError("automl: labels must be 0/1")
-        pool = parse_candidates(candidates) if candidates else installed(SUPERVISED_GRID)
+        pool = parse_candidates(candidates) if candidates else supervised_grid()
         return supervised_search(X, y.astype(np.int64), pool, budget_s, n_splits=n_splits, random_state=random_state)
-    pool = parse_candidates(candidates) if candidates else installed(UNSUPERVISED_POOL)
-    return unsupervised_selection(X, pool, budget_s, top_k=top_k, random_state=random_state)
+    if candidates:
+        return unsupervised_selection(X, parse_candidates(candidates), budget_s,
+                                      top_k=NAMED_TOP_K if top_k is None else top_k, random_state=random_state)
+    base = [Candidate(m["name"], m["params"]) for m in default_members()]
+    return unsupervised_selection(X, unsupervised_pool(), budget_s, top_k=DEFAULT_TOP_K if top_k is None else top_k,
+                                  random_state=random_state, base=base)
 
 
 class _CallableModule(types.ModuleType):

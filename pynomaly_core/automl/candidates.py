@@ -1,4 +1,5 @@
-"""Candidate detectors for AutoML: the ones installed, from a fixed pool (no framework imported to list them)."""
+"""Candidate detectors for AutoML, from the presets and search spaces the plugins declare (nothing is imported to
+list them)."""
 
 from __future__ import annotations
 
@@ -24,39 +25,50 @@ class Candidate:
         return {"name": self.name, "params": dict(self.params)} if self.params else self.name
 
 
-#: Default-parameter detectors for unsupervised selection: fast and diverse (density, distance, isolation,
-#: clustering, covariance); the PyOD ones are used only when that plugin is installed. Models whose defaults depend
-#: on the feature scale (OCSVM's gamma, PCA's components, LODA's bins) are left to the supervised search: with raw
-#: features they often give constant scores, which then dilute the consensus (measured in
-#: ``benchmarks/bench_ensemble_automl.py``).
-UNSUPERVISED_POOL: tuple[Candidate, ...] = tuple(Candidate(n) for n in (
-    "builtin.ecod", "builtin.hbos", "builtin.mahalanobis", "pyod.iforest", "pyod.inne", "pyod.copod", "pyod.knn",
-    "pyod.lof", "pyod.gmm", "pyod.cblof",
-))
-
-#: Grid for the supervised search: defaults first (so a short budget still covers every family), then variants.
-SUPERVISED_GRID: tuple[Candidate, ...] = (
-    *UNSUPERVISED_POOL,
-    *(Candidate(n) for n in ("pyod.ocsvm", "pyod.pca", "pyod.loda", "builtin.robust_zscore")),
-    Candidate("builtin.ensemble"),
-    *(Candidate("builtin.hbos", {"n_bins": b}) for b in (5, 20, 50)),
-    Candidate("builtin.robust_zscore", {"aggregate": "mean"}),
-    *(Candidate("pyod.knn", {"n_neighbors": k, "method": m}) for k in (10, 20, 50) for m in ("largest", "mean")),
-    *(Candidate("pyod.lof", {"n_neighbors": k}) for k in (10, 50)),
-    *(Candidate("pyod.iforest", {"n_estimators": n, "max_features": f}) for n in (300,) for f in (0.5, 1.0)),
-    *(Candidate("pyod.ocsvm", {"nu": nu}) for nu in (0.1, 0.9)),
-    *(Candidate("builtin.ensemble", {"normalization": nm, "combination": c})
-      for nm in ("rank", "zscore") for c in ("average", "maximum", "aom") if (nm, c) != ("zscore", "average")),
-)
+PRESET = "automl"
 
 
-def installed(candidates: tuple[Candidate, ...] | list[Candidate]) -> list[Candidate]:
-    """The candidates whose detector is registered (with a registered plugin, not a broken one)."""
-    from pynomaly_core.registry import get_registry
+def unsupervised_pool(registry: Any = None) -> list[Candidate]:
+    """Every registered tabular detector whose spec declares the ``automl`` preset, with its parameters, by name.
 
-    registry = get_registry()
-    names = {spec.qualified_name for spec in registry.detectors()}
-    return [c for c in candidates if c.name in names]
+    Each plugin declares its own candidates (the core names none). The first-party presets leave out models whose
+    defaults depend on the feature scale (OCSVM's gamma, PCA's components, LODA's bins): with raw features they often
+    give constant scores, which dilute the consensus; they take part in the supervised search through their
+    ``search_space``.
+    """
+    registry = _registry(registry)
+    return [Candidate(spec.qualified_name, dict(spec.presets[PRESET]))
+            for spec in registry.detectors(data_kind="tabular") if PRESET in spec.presets]
+
+
+def supervised_grid(registry: Any = None) -> list[Candidate]:
+    """The supervised search's candidates: the unsupervised pool first (so a short budget still covers every family),
+    then, for every tabular detector with a ``search_space``, its preset (or defaults) and each one-parameter change
+    of it to a listed value."""
+    registry = _registry(registry)
+    grid = unsupervised_pool(registry)
+    seen = {c.label for c in grid}
+    for spec in registry.detectors(data_kind="tabular"):
+        if not spec.search_space:
+            continue
+        base = dict(spec.presets.get(PRESET, {}))
+        variants = [Candidate(spec.qualified_name, base)]
+        for pname, values in spec.search_space.items():
+            variants += [Candidate(spec.qualified_name, {**base, pname: value}) for value in values
+                         if value != base.get(pname, spec.params[pname])]
+        for candidate in variants:
+            if candidate.label not in seen:
+                seen.add(candidate.label)
+                grid.append(candidate)
+    return grid
+
+
+def _registry(registry: Any) -> Any:
+    if registry is None:
+        from pynomaly_core.registry import get_registry
+
+        registry = get_registry()
+    return registry
 
 
 def parse_candidates(items: list[Any]) -> list[Candidate]:

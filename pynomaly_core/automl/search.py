@@ -106,17 +106,22 @@ def consensus_scores(train_scores: list[np.ndarray]) -> np.ndarray:
 
 
 def unsupervised_selection(X: np.ndarray, candidates: list[Candidate], budget_s: float, top_k: int = 5,
-                           normalization: str = "zscore", random_state: int | None = 0) -> AutoMLResult:
-    """Fit every candidate (until ``budget_s``), rank them by consensus (:func:`consensus_scores`) and return the
-    z-score-averaging ensemble of the ``top_k`` most agreeing ones, fitted on all rows (``top_k=1``: the single best
-    detector). Candidates with constant training scores get agreement 0."""
+                           normalization: str = "zscore", random_state: int | None = 0,
+                           base: list[Candidate] | None = None) -> AutoMLResult:
+    """Fit every candidate and every ``base`` member, rank them by consensus (:func:`consensus_scores`) and return the
+    z-score-averaging ensemble of the ``base`` members plus the ``top_k`` most agreeing other candidates, fitted on all
+    rows (no base and ``top_k=1``: the single best detector). The base members are always fitted; the budget bounds
+    the other candidates (the first is always fitted). Candidates with constant training scores get agreement 0."""
     from pynomaly_core.builtin.ensemble import Ensemble
 
     start = time.perf_counter()
+    base = list(base or [])
     fitted: list[tuple[Candidate, np.ndarray, float]] = []
     skipped: list[str] = []
-    for candidate in candidates:
-        if fitted and time.perf_counter() - start > budget_s:
+    base_labels = {c.label for c in base}
+    pool = base + [c for c in candidates if c.label not in base_labels]
+    for candidate in pool:
+        if candidate.label not in base_labels and len(fitted) > len(base) and time.perf_counter() - start > budget_s:
             skipped.append(candidate.label)
             continue
         t0 = time.perf_counter()
@@ -130,9 +135,16 @@ def unsupervised_selection(X: np.ndarray, candidates: list[Candidate], budget_s:
         raise InputError("automl: no candidate could be fitted")
     agreement = consensus_scores([s for _, s, _ in fitted]) if len(fitted) > 1 else np.ones(1)
     order = np.argsort(-agreement, kind="mergesort")
+    in_base = [c for c, _, _ in fitted if c.label in base_labels]
+    leaders = [fitted[i][0] for i in order if fitted[i][0].label not in base_labels][:max(0, top_k)]
+    chosen = in_base + leaders
+    if not chosen:
+        chosen = [fitted[order[0]][0]]
+    chosen_labels = {c.label for c in chosen}
     leaderboard = [{"detector": fitted[i][0].name, "params": dict(fitted[i][0].params), "label": fitted[i][0].label,
-                    "consensus": float(agreement[i]), "fit_s": fitted[i][2]} for i in order]
-    chosen = [fitted[i][0] for i in order[:max(1, top_k)]]
+                    "consensus": float(agreement[i]), "fit_s": fitted[i][2],
+                    "chosen": fitted[i][0].label in chosen_labels, "default_member": fitted[i][0].label in base_labels}
+                   for i in order]
     if len(chosen) == 1:
         model = _fit_quietly(_make(chosen[0], random_state), X)
         name = chosen[0].name

@@ -16,13 +16,16 @@ import numpy as np
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.builtin.rank_index import RankIndex
 from pynomaly_core.errors import InputError
+from pynomaly_core.preprocessing import power_of_two_unit
 
 _PARALLEL_CELLS = 1 << 18
 _CHUNK_ROWS = 1 << 19
 
 
 def skewness_sign(X: np.ndarray) -> np.ndarray:
-    """Sign of the (biased) sample skewness of each column; 0 for constant columns."""
+    """Sign of the (biased) sample skewness of each column; 0 for constant columns (computed on the columns scaled
+    by a power of two, so that values near the float maximum do not overflow)."""
+    X = X / power_of_two_unit(X, axis=0)
     centred = X - X.mean(axis=0)
     m2 = np.mean(centred**2, axis=0)
     m3 = np.mean(centred**3, axis=0)
@@ -44,7 +47,7 @@ class ECOD(BaseDetector):
     Scores do not depend on ``n_jobs``.
     """
 
-    detector_name = "builtin.ecod"
+    qualified_name = "builtin.ecod"
 
     def __init__(self, contamination: float = 0.1, combine: str = "per_feature", n_jobs: int | None = None):
         self.contamination = contamination

@@ -2,10 +2,14 @@
 
 Members are names (``"ecod"``, ``"pyod.inne"``) or ``{"name": ..., "params": {...}, "optional": bool}``. They are
 created through the registry, so anything usable by name can be a member. An *optional* member whose plugin is not
-installed is skipped with an :class:`EnsembleMemberWarning`; a missing required member is an error. The default
-members are the mix measured best in ``benchmarks/bench_ensemble_automl.py`` among detectors with safe
-persistence: the core's ECOD, HBOS and Mahalanobis plus PyOD's INNE and scikit-learn's LOF, the last two optional —
-with only the core installed the default ensemble is ECOD + HBOS + Mahalanobis.
+installed is skipped with an :class:`EnsembleMemberWarning`; a missing required member is an error.
+
+``detectors=None`` (the default) takes the *default members*: every installed detector whose spec declares the
+``default_ensemble`` preset, with that preset's parameters. Each plugin contributes its own (the core names none);
+``pynomaly detectors show ensemble`` lists what they resolve to. The presets shipped by the core and the first-party
+plugins were chosen by cross-validation over datasets (``benchmarks/bench_defaults.py``). A default member that cannot
+fit the data at hand (too few rows for its neighbourhood, a constant column) is left out with an
+:class:`EnsembleMemberWarning`; a member the user named is never dropped silently.
 
 Normalisation statistics come from each member's training scores: ``zscore`` (mean, standard deviation),
 ``minmax`` (minimum, maximum) or ``rank`` (the empirical CDF of the training scores, mid-ranks for ties).
@@ -23,15 +27,10 @@ from typing import Any
 import numpy as np
 
 from pynomaly_core.base import BaseDetector
-from pynomaly_core.errors import InputError, IntegrityError, UnknownNameError
+from pynomaly_core.errors import InputError, IntegrityError, PynomalyError, UnknownNameError
+from pynomaly_core.pipeline import qualified_name_of
 
-DEFAULT_MEMBERS: list[Any] = [
-    "ecod",
-    "hbos",
-    "mahalanobis",
-    {"name": "pyod.inne", "optional": True},
-    {"name": "sklearn.lof", "optional": True},
-]
+PRESET = "default_ensemble"
 NORMALIZATIONS = ("zscore", "rank", "minmax")
 COMBINATIONS = ("average", "maximum", "aom", "moa")
 MEMBERS_FILE = "members.json"
@@ -39,7 +38,18 @@ STATE_FILE = "ensemble.npz"
 
 
 class EnsembleMemberWarning(UserWarning):
-    """An optional ensemble member is not installed and was skipped."""
+    """An optional ensemble member is not installed, or a default member cannot fit the data: it was skipped."""
+
+
+def default_members(registry: Any = None) -> list[dict[str, Any]]:
+    """The default members: ``{"name", "params"}`` of every registered detector with the ``default_ensemble``
+    preset, by qualified name."""
+    if registry is None:
+        from pynomaly_core.registry import get_registry
+
+        registry = get_registry()
+    return [{"name": spec.qualified_name, "params": dict(spec.presets[PRESET])}
+            for spec in registry.detectors() if PRESET in spec.presets]
 
 
 def parse_member(item: Any, position: int) -> tuple[str, dict[str, Any], bool]:
@@ -93,9 +103,9 @@ def combine(matrix: np.ndarray, method: str, buckets: np.ndarray) -> np.ndarray:
 class Ensemble(BaseDetector):
     """Score-normalising combination of registered detectors (see the module docstring)."""
 
-    detector_name = "builtin.ensemble"
+    qualified_name = "builtin.ensemble"
 
-    def __init__(self, detectors: list[Any] = DEFAULT_MEMBERS, normalization: str = "zscore",
+    def __init__(self, detectors: list[Any] | None = None, normalization: str = "zscore",
                  combination: str = "average", n_buckets: int = 2, contamination: float = 0.1,
                  random_state: int | None = None):
         self.detectors = detectors
@@ -105,8 +115,14 @@ class Ensemble(BaseDetector):
         self.contamination = contamination
         self.random_state = random_state
 
-    def _members(self) -> list[Any]:
-        """Unfitted members (optional ones that are not installed are skipped with a warning)."""
+    @classmethod
+    def describe_defaults(cls) -> dict[str, Any]:
+        """What ``detectors=None`` resolves to with the plugins installed now (``pynomaly detectors show``)."""
+        return {"detectors": default_members()}
+
+    def _members(self) -> list[tuple[Any, bool]]:
+        """Unfitted members with whether the user named them (optional ones not installed are skipped with a
+        warning)."""
         from pynomaly_core.registry import get_registry
         from pynomaly_core.sdk import create_detector
 
@@ -116,10 +132,13 @@ class Ensemble(BaseDetector):
         if self.combination not in COMBINATIONS:
             raise InputError(f"ensemble: combination must be one of {', '.join(COMBINATIONS)}, "
                              f"got {self.combination!r}")
-        if isinstance(self.detectors, str | dict) or not self.detectors:
-            raise InputError("ensemble: detectors must be a non-empty list of detector names")
+        named = self.detectors is not None
+        items = self.detectors if named else default_members()
+        if isinstance(items, str | dict) or not items:
+            raise InputError("ensemble: detectors must be a non-empty list of detector names" if named else
+                             "ensemble: no installed detector declares the default_ensemble preset; name the members")
         members = []
-        for position, item in enumerate(self.detectors):
+        for position, item in enumerate(items):
             name, params, optional = parse_member(item, position)
             try:
                 spec = get_registry().detector(name)
@@ -129,21 +148,32 @@ class Ensemble(BaseDetector):
                 warnings.warn(f"ensemble: optional member {name!r} is not installed; skipped",
                               EnsembleMemberWarning, stacklevel=3)
                 continue
-            if spec.qualified_name == self.detector_name:
+            if spec.qualified_name == self.qualified_name:
                 raise InputError(f"ensemble: detectors[{position}] cannot be an ensemble itself")
             if "random_state" in spec.params and "random_state" not in params and self.random_state is not None:
                 params["random_state"] = self.random_state
-            members.append(create_detector(spec.qualified_name, **params))
+            members.append((create_detector(spec.qualified_name, **params), named))
         if not members:
             raise InputError("ensemble: none of the members is installed")
         return members
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        members = self._members()
+        candidates = self._members()
         if not isinstance(self.n_buckets, int) or self.n_buckets < 1:
             raise InputError(f"ensemble: n_buckets must be a positive integer, got {self.n_buckets!r}")
-        for member in members:
-            member.fit(X)
+        members = []
+        for member, named in candidates:
+            try:
+                member.fit(X)
+            except PynomalyError as exc:
+                if named:
+                    raise
+                warnings.warn(f"ensemble: default member {qualified_name_of(member)} cannot fit this data, skipped "
+                              f"({str(exc).splitlines()[0][:200]})", EnsembleMemberWarning, stacklevel=3)
+                continue
+            members.append(member)
+        if not members:
+            raise InputError(f"ensemble: none of the default members can fit data of shape {X.shape}")
         self.members_ = members
         self.stats_ = [fit_normalization(m.decision_scores_, self.normalization) for m in members]
         n_buckets = min(self.n_buckets, len(members))
@@ -163,7 +193,7 @@ class Ensemble(BaseDetector):
     @property
     def member_names_(self) -> list[str]:
         """Qualified names of the fitted members."""
-        return [m.detector_name or type(m).__name__ for m in self.members_]
+        return [qualified_name_of(m) for m in self.members_]
 
     # -- persistence: each member is a saved sub-model; its manifest's hash is kept in members.json -----------
     def _save_artefacts(self, directory: Path) -> dict[str, str]:

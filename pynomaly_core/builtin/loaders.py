@@ -380,6 +380,19 @@ def iter_npy(source: str, rows: int = 65_536) -> Iterator[Dataset]:
         yield batch
 
 
+def _graph_hint(keys: list[str]) -> str:
+    """For an archive with the graph layout (``x``, ``edge_index``): the loader that reads it, or that none does."""
+    if not {"x", "edge_index"} <= set(keys):
+        return ""
+    from pynomaly_core.registry import get_registry
+
+    loaders = get_registry().loaders(data_kind="graph")
+    graph_loaders = [spec.qualified_name for spec in sorted(loaders, key=lambda spec: ".npz" not in spec.suffixes)]
+    if graph_loaders:
+        return f" (a graph archive: load it with loader {graph_loaders[0]!r}, CLI --loader {graph_loaders[0]})"
+    return " (a graph archive: no installed plugin loads graphs; the pynomaly-pygod plugin does)"
+
+
 def load_npz(source: str, *, features: str = "X", labels: str | None = "y") -> Dataset:
     """Read an ``.npz`` archive: features under ``X`` and optional labels under ``y`` (ADBench layout)."""
     path = Path(source)
@@ -392,9 +405,12 @@ def load_npz(source: str, *, features: str = "X", labels: str | None = "y") -> D
                 if len(keys) == 1:
                     features = keys[0]
                 else:
-                    raise InputError(f"{path}: no array {features!r}; arrays are {', '.join(keys)}")
+                    raise InputError(f"{path}: no array {features!r}; arrays are {', '.join(keys)}"
+                                     f"{_graph_hint(keys)}")
             X = _check_array(archive[features], path, features)
             y = archive[labels].reshape(-1) if labels is not None and labels in keys else None
+    except InputError:
+        raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npz archive ({str(exc).splitlines()[0]})") from None
     if y is not None and y.size != X.shape[0]:

@@ -6,29 +6,34 @@ import numpy as np
 
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.errors import InputError
+from pynomaly_core.preprocessing import power_of_two_unit
 
 
 class Mahalanobis(BaseDetector):
     """Squared Mahalanobis distance under a shrunk covariance ``(1 − s)·Σ + s·(tr Σ / d)·I``.
 
     ``partial_fit`` merges batches exactly (Chan et al.'s pairwise update of mean and co-moments), so fitting
-    in batches gives the same model as fitting once.
+    in batches gives the same model as fitting once. Moments are kept in units of a power of two fixed by the first
+    batch (``unit_``, an exact rescaling), so data near the float maximum does not overflow.
     """
 
-    detector_name = "builtin.mahalanobis"
+    qualified_name = "builtin.mahalanobis"
 
     def __init__(self, shrinkage: float = 0.01, contamination: float = 0.1):
         self.shrinkage = shrinkage
         self.contamination = contamination
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        for attr in ("n_seen_", "mean_", "comoment_"):
+        for attr in ("n_seen_", "mean_", "comoment_", "unit_"):
             self.__dict__.pop(attr, None)
         self._partial_fit(X)
 
     def _partial_fit(self, X: np.ndarray) -> None:
         if not 0 <= self.shrinkage <= 1:
             raise InputError(f"builtin.mahalanobis: shrinkage must be in [0, 1], got {self.shrinkage!r}")
+        if not hasattr(self, "unit_"):
+            self.unit_ = float(power_of_two_unit(X))
+        X = X / self.unit_
         n_batch = X.shape[0]
         mean_batch = X.mean(axis=0)
         centred = X - mean_batch
@@ -62,13 +67,14 @@ class Mahalanobis(BaseDetector):
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"n_seen": np.asarray(self.n_seen_), "mean": self.mean_, "comoment": self.comoment_,
-                "precision": self.precision_, "scale": np.asarray(self.scale_)}
+                "precision": self.precision_, "scale": np.asarray(self.scale_), "unit": np.asarray(self.unit_)}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.n_seen_ = int(state["n_seen"])
         self.mean_, self.comoment_, self.precision_ = state["mean"], state["comoment"], state["precision"]
         self.scale_ = float(state["scale"]) if "scale" in state else 1.0  # models saved before the scaled precision
+        self.unit_ = float(state["unit"]) if "unit" in state else 1.0  # models saved before the power-of-two unit
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        centred = (X - self.mean_) / self.scale_
+        centred = (X / self.unit_ - self.mean_) / self.scale_
         return np.maximum(np.einsum("ij,ij->i", centred @ self.precision_, centred), 0.0)

@@ -6,6 +6,8 @@ from pynomaly_core.hookspecs import hookimpl
 from pynomaly_core.specs import DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec
 
 _SAFE = {"save", "deterministic_with_seed"}
+#: Roles of the built-in detectors in the default ensemble and AutoML's pool (chosen in benchmarks/bench_defaults.py).
+_MEMBER = {"default_ensemble": {}, "automl": {}}
 
 
 @hookimpl
@@ -16,6 +18,7 @@ def register_detectors(register):
         target="pynomaly_core.builtin.ecod:ECOD",
         params={"contamination": 0.1, "combine": "per_feature", "n_jobs": None},
         capabilities=_SAFE,
+        presets=_MEMBER,
     ))
     register(DetectorSpec(
         name="hbos",
@@ -23,6 +26,8 @@ def register_detectors(register):
         target="pynomaly_core.builtin.hbos:HBOS",
         params={"n_bins": 10, "alpha": 0.1, "tol": 0.5, "contamination": 0.1},
         capabilities=_SAFE,
+        presets=_MEMBER,
+        search_space={"n_bins": [5, 20, 50]},
     ))
     register(DetectorSpec(
         name="robust_zscore",
@@ -30,6 +35,8 @@ def register_detectors(register):
         target="pynomaly_core.builtin.robust_zscore:RobustZScore",
         params={"aggregate": "max", "contamination": 0.1},
         capabilities=_SAFE,
+        presets=_MEMBER,
+        search_space={"aggregate": ["mean"]},
     ))
     register(DetectorSpec(
         name="mahalanobis",
@@ -37,16 +44,16 @@ def register_detectors(register):
         target="pynomaly_core.builtin.mahalanobis:Mahalanobis",
         params={"shrinkage": 0.01, "contamination": 0.1},
         capabilities=_SAFE | {"partial_fit"},
+        presets=_MEMBER,
     ))
     register(DetectorSpec(
         name="ensemble",
         summary="Any registered detectors combined: z-score/rank/min-max normalisation, average/max/AOM/MOA.",
         target="pynomaly_core.builtin.ensemble:Ensemble",
-        params={"detectors": ["ecod", "hbos", "mahalanobis", {"name": "pyod.inne", "optional": True},
-                              {"name": "sklearn.lof", "optional": True}],
-                "normalization": "zscore", "combination": "average", "n_buckets": 2, "contamination": 0.1,
-                "random_state": None},
+        params={"detectors": None, "normalization": "zscore", "combination": "average", "n_buckets": 2,
+                "contamination": 0.1, "random_state": None},
         capabilities=_SAFE,
+        search_space={"normalization": ["rank"], "combination": ["maximum", "aom"]},
     ))
 
 

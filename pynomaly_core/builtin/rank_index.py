@@ -28,17 +28,26 @@ class RankIndex:
         self.first_equal = np.flatnonzero(starts)[np.cumsum(starts) - 1]
         low, high = float(self.ordered[0]), float(self.ordered[-1])
         self.n_buckets = int(min(max(4 * n, 16), _MAX_BUCKETS))
-        width = (high - low) / self.n_buckets
+        span = high - low
+        # a span beyond the float maximum (values near both of its ends) is split without overflowing
+        width = span / self.n_buckets if np.isfinite(span) else high / self.n_buckets - low / self.n_buckets
         self.low = low
         self.scale = 1.0 / width if width > 0 and np.isfinite(1.0 / width) else 0.0
         #: left edge of every bucket, then +inf; bucket b holds x with edges[b] <= x < edges[b + 1]
-        self.edges = np.r_[low + np.arange(self.n_buckets) * width, np.inf]
+        steps = np.arange(self.n_buckets)
+        if np.isfinite(span):
+            left = low + steps * width
+        else:  # interpolate between the ends instead: no intermediate overflow
+            fraction = steps / self.n_buckets
+            left = low * (1 - fraction) + high * fraction
+        self.edges = np.r_[left, np.inf]
         #: count of values below each edge
         self.bucket_start = np.searchsorted(self.ordered, self.edges, side="left").astype(np.int64)
         self.bucket_start[-1] = n
 
     def _bucket(self, x: np.ndarray) -> np.ndarray:
-        position = (x - self.low) * self.scale
+        with np.errstate(over="ignore"):  # far outside a range near the float maximum: clipped below
+            position = (x - self.low) * self.scale
         np.clip(position, 0, self.n_buckets - 1, out=position)
         bucket = position.astype(np.int64)
         bucket -= (x < self.edges[bucket]) & (bucket > 0)  # undo rounding up

@@ -20,7 +20,7 @@ class RobustZScore(BaseDetector):
     scale, so any departure from its single value scores very high but finite.
     """
 
-    detector_name = "builtin.robust_zscore"
+    qualified_name = "builtin.robust_zscore"
 
     def __init__(self, aggregate: str = "max", contamination: float = 0.1):
         self.aggregate = aggregate

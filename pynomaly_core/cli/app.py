@@ -22,7 +22,10 @@ from pynomaly_core.cli import (
     explain_cmd,
     models_cmd,
     plugins_cmd,
+    score_cmd,
+    train_cmd,
 )
+from pynomaly_core.cli.options import STRICT, enforce_strict
 from pynomaly_core.errors import PluginLoadError, PynomalyError
 
 
@@ -39,18 +42,17 @@ def build_app() -> typer.Typer:
     @app.callback()
     def root(
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-        strict: bool = typer.Option(False, "--strict", help="Fail when any plugin is broken."),
+        strict: bool = STRICT,
     ) -> None:
         """pynomaly: anomaly detection with one registry and one API."""
-        if strict:
-            from pynomaly_core.registry import get_registry
-
-            get_registry().raise_if_broken()
+        enforce_strict(strict)
 
     app.add_typer(plugins_cmd.app, name="plugins")
     app.add_typer(detectors_cmd.app, name="detectors")
     app.add_typer(models_cmd.app, name="models")
     detect_cmd.register(app)
+    train_cmd.register(app)
+    score_cmd.register(app)
     drift_cmd.register(app)
     explain_cmd.register(app)
     benchmark_cmd.register(app)

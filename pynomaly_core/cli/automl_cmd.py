@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pynomaly_core.cli.detect_cmd import COLUMNS, DATA, LOADER, LOADER_OPTION
+from pynomaly_core.cli.options import COLUMNS, DATA, LOADER, LOADER_OPTION
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         budget: float = typer.Option(60.0, "--budget", help="Time budget in seconds."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Directory to save the best model in."),
         name: str | None = typer.Option(None, "--name", help="Register the best model as a new version of NAME in "
-                                        "the model registry."),
+                                        "the model store."),
         candidates: str | None = typer.Option(None, "--candidates", help="Comma-separated detector names "
                                               "(default: the installed part of the built-in grid)."),
         folds: int = typer.Option(3, "--folds", help="Cross-validation folds (with --labels)."),
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """AutoML over the registered detectors; the leaderboard is printed best first."""
         from pynomaly_core.automl import automl as run_automl
-        from pynomaly_core.cli.detect_cmd import load_dataset, progress
+        from pynomaly_core.cli.inputs import load_dataset, progress
         from pynomaly_core.cli.output import echo, print_json, print_table
         from pynomaly_core.errors import InputError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pynomaly_core.cli.detect_cmd import COLUMNS, DATA, LOADER, LOADER_OPTION
+from pynomaly_core.cli.options import COLUMNS, DATA, LOADER, LOADER_OPTION
 
 
 def register(app: typer.Typer) -> None:
@@ -25,11 +25,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Test the ROC-AUC difference of MODEL_A and MODEL_B on DATA and measure how alike their flags are."""
-        from pynomaly_core.cli.detect_cmd import load_dataset, model_input
+        from pynomaly_core.cli.inputs import load_dataset
         from pynomaly_core.cli.output import echo, print_json, print_table
         from pynomaly_core.compare import compare as run_compare
         from pynomaly_core.errors import InputError
         from pynomaly_core.model_ref import load_model
+        from pynomaly_core.pipeline import model_input
 
         first = load_model(model_a, trust=trust)
         second = load_model(model_b, trust=trust)

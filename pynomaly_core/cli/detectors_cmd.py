@@ -42,15 +42,28 @@ def show_detector(
     name: str = typer.Argument(..., help="Qualified (builtin.ecod) or short (ecod) name."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """A detector's summary, data kinds, capabilities and parameters with their defaults."""
+    """A detector's summary, data kinds, capabilities, presets and parameters with their defaults (and what a default
+    that depends on the installed plugins resolves to, such as the ensemble's members)."""
     from pynomaly_core.registry import get_registry
 
     spec = get_registry().detector(name)
+    describe = getattr(spec.load(), "describe_defaults", None)
+    resolved = describe() if callable(describe) else {}
     if as_json:
-        print_json(spec.to_dict())
+        print_json({**spec.to_dict(), "resolved_defaults": resolved})
         return
     echo(f"{spec.qualified_name}: {spec.summary}")
     echo(f"  data kinds:   {', '.join(sorted(spec.data_kinds))}")
     echo(f"  capabilities: {', '.join(sorted(spec.capabilities)) or '-'}")
+    echo(f"  presets:      {', '.join(f'{role} {dict(p) or {}}' for role, p in sorted(spec.presets.items())) or '-'}")
     echo(f"  code:         {spec.target}")
-    print_table("parameters", ["name", "default"], [(k, repr(v)) for k, v in sorted(spec.params.items())])
+    print_table("parameters", ["name", "default"],
+                [(k, repr(v) + (f" -> {_resolved(resolved[k])}" if k in resolved else ""))
+                 for k, v in sorted(spec.params.items())])
+
+
+def _resolved(value: object) -> str:
+    """A resolved default for the table: member lists as ``name(params)``, anything else as its repr."""
+    if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
+        return ", ".join(v["name"] + (f"({v['params']})" if v.get("params") else "") for v in value)
+    return repr(value)

@@ -48,7 +48,8 @@ def print_report(report: Any) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from pynomaly_core.cli.detect_cmd import COLUMNS, LOADER, LOADER_OPTION, load_dataset
+    from pynomaly_core.cli.inputs import load_dataset
+    from pynomaly_core.cli.options import COLUMNS, LOADER, LOADER_OPTION
 
     @app.command("drift")
     def drift(

@@ -44,7 +44,8 @@ def _cells(explanation: Any, i: int, k: int) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
-    from pynomaly_core.cli.detect_cmd import COLUMNS, DATA, LOADER, LOADER_OPTION, load_dataset, model_input
+    from pynomaly_core.cli.inputs import load_dataset
+    from pynomaly_core.cli.options import COLUMNS, DATA, LOADER, LOADER_OPTION
 
     @app.command("explain")
     def explain(
@@ -68,6 +69,7 @@ def register(app: typer.Typer) -> None:
         from pynomaly_core.errors import InputError
         from pynomaly_core.explain import explain as run_explainer
         from pynomaly_core.model_ref import load_model
+        from pynomaly_core.pipeline import model_input, qualified_name_of
 
         if top_k < 1:
             raise InputError(f"--top-k must be >= 1, got {top_k}")
@@ -88,7 +90,7 @@ def register(app: typer.Typer) -> None:
             print_json({"model": model_ref, "data": data, "threshold": float(model.threshold_),
                         **explanation.to_dict(k=top_k, row_ids=chosen)})
             return
-        echo(f"{explanation.explainer} on {getattr(model, 'detector_name', '') or type(model).__name__} "
+        echo(f"{explanation.explainer} on {qualified_name_of(model)} "
              f"(threshold {model.threshold_:.6g}): top {top_k} features per row")
         header = ["row", "score"] + [f"feature {j + 1}" for j in range(min(top_k, dataset.n_features))]
         if explanation.row_details and "counterfactual" in explanation.row_details[0]:

@@ -1,4 +1,4 @@
-"""``pynomaly models list|show|delete|cleanup`` (the model registry) and the registry step of
+"""``pynomaly models list|show|delete|cleanup`` (the model store) and the model store step of
 ``pynomaly train --name``."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import typer
 
 from pynomaly_core.cli.output import echo, print_json, print_table
 
-app = typer.Typer(help="The model registry: fitted detectors stored under a name with versions.",
+app = typer.Typer(help="The model store: fitted detectors stored under a name with versions.",
                   no_args_is_help=True)
 AS_JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def open_store() -> Any:
-    """The registry configured by ``PYNOMALY_DATABASE_URL`` / ``PYNOMALY_HOME`` (exit 2 without SQLAlchemy)."""
+    """The model store configured by ``PYNOMALY_DATABASE_URL`` / ``PYNOMALY_HOME`` (exit 2 without SQLAlchemy)."""
     from pynomaly_core.modelstore.store import ModelStore
 
     return ModelStore.from_env()
@@ -104,7 +104,7 @@ def cleanup_models(
 
 
 def open_for_training(name: str, parent: str | None) -> Any:
-    """Check ``--name`` / ``--parent`` and open the registry before any fitting starts."""
+    """Check ``--name`` / ``--parent`` and open the model store before any fitting starts."""
     from pynomaly_core.modelstore.errors import ModelNotFoundError
     from pynomaly_core.modelstore.paths import check_name
 
@@ -118,25 +118,12 @@ def open_for_training(name: str, parent: str | None) -> Any:
     return store
 
 
-def register_trained(store: Any, name: str, parent: str | None, model: Any, dataset: Any, source: str,
-                     fit_s: float) -> Any:
-    """Register a model ``pynomaly train`` fitted: fingerprint of ``dataset``, metrics when it has labels."""
+def store_trained(store: Any, name: str, parent: str | None, result: Any, dataset: Any, source: str) -> Any:
+    """Store a model ``pynomaly train`` fitted: fingerprint of ``dataset``, its training metrics and time."""
     from pynomaly_core.modelstore.fingerprints import fingerprint
 
-    return store.register(name, model, data_fingerprint=fingerprint(dataset, source=source),
-                          metrics=training_metrics(dataset.y, model.decision_scores_), parent=parent,
-                          training_s=fit_s)
-
-
-def training_metrics(y: Any, scores: Any) -> dict[str, float]:
-    """ROC-AUC and average precision of the training scores when binary labels are given, else ``{}``."""
-    import numpy as np
-
-    from pynomaly_core.metrics import average_precision, roc_auc
-
-    if y is None or np.unique(y).size != 2:
-        return {}
-    return {"roc_auc": roc_auc(y, scores), "average_precision": average_precision(y, scores)}
+    return store.register(name, result.model, data_fingerprint=fingerprint(dataset, source=source),
+                          metrics=result.metrics, parent=parent, training_s=result.timings["fit_s"])
 
 
 def _shape(fp: dict[str, Any] | None) -> str:
@@ -145,18 +132,3 @@ def _shape(fp: dict[str, Any] | None) -> str:
 
 def _metrics(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "-"
-
-
-def first_batch_columns(spec: Any, source: str, options: dict[str, Any]) -> tuple[list[str] | None, int | None]:
-    """Column names and count of the data a chunk-capable loader streams, from its first batch (so the schema
-    check runs before any output is written)."""
-    from pynomaly_core.data import batch_reader
-
-    batches = batch_reader(spec)(source, 1, **options)
-    try:
-        first = next(iter(batches), None)
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
-    return (None, None) if first is None else (first.feature_names, first.n_features)

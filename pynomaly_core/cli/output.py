@@ -93,3 +93,29 @@ def write_scores(path: Path, scores: Any, labels: Any) -> None:
         writer.writerows((repr(float(s)), int(lab)) for s, lab in zip(scores, labels, strict=True))
 
     write_atomic(path, write_csv)
+
+
+def report(result: Any, top: int, as_json: bool, output: Path | None) -> None:
+    """Write a :class:`~pynomaly_core.results.DetectionResult`'s per-row output (when asked) and print its summary."""
+    if output is not None:
+        write_scores(output, result.scores, result.labels)
+    summary = result.summary(top=top)
+    summary["timings"] = {k: round(v, 6) for k, v in summary["timings"].items()}
+    print_summary({**summary, "output": None if output is None else str(output)}, top, as_json)
+
+
+def print_summary(summary: dict[str, Any], top: int, as_json: bool) -> None:
+    """Print a detect/score summary (:meth:`DetectionResult.summary` plus ``output``) as text or JSON."""
+    if as_json:
+        print_json(summary)
+        return
+    timing = ", ".join(f"{k} {v:.3f}s" for k, v in summary["timings"].items())
+    echo(f"{summary['detector']}: {summary['rows']} rows, {summary['anomalies']} anomalies "
+         f"(threshold {summary['threshold']:.6g}; {timing})")
+    for name, value in summary["metrics"].items():
+        echo(f"  {name.replace('_', ' ')}: {value:.4f}")
+    if top > 0:
+        print_table(f"top {len(summary['top'])} anomalies", ["row", "score", "label"],
+                    [(r["row"], f"{r['score']:.6g}", r["label"]) for r in summary["top"]])
+    if summary["output"] is not None:
+        echo(f"wrote {summary['output']}")

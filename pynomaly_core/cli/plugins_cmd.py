@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from pynomaly_core.cli.options import STRICT, enforce_strict
 from pynomaly_core.cli.output import echo, print_json, print_table
 
 app = typer.Typer(help="Installed plugins: list them, scaffold a new one.", no_args_is_help=True)
@@ -14,9 +15,10 @@ app = typer.Typer(help="Installed plugins: list them, scaffold a new one.", no_a
 @app.command("list")
 def list_plugins(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output (fields documented in docs/)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit with code 1 when any plugin is broken."),
+    strict: bool = STRICT,
 ) -> None:
     """One row per plugin: version, distribution, hooks, contribution counts, load time and status."""
+    from pynomaly_core.kinds import KINDS
     from pynomaly_core.registry import get_registry
 
     registry = get_registry()
@@ -26,17 +28,14 @@ def list_plugins(
     else:
         print_table(
             "pynomaly plugins",
-            ["name", "version", "distribution", "hooks", "detectors", "loaders", "explainers", "drift tests",
-             "load ms", "status"],
+            ["name", "version", "distribution", "hooks", *(kind.column for kind in KINDS), "load ms", "status"],
             [
                 (r.name, r.version, r.distribution, ", ".join(h.removeprefix("register_") for h in r.hooks),
-                 r.counts.get("detector", 0), r.counts.get("loader", 0), r.counts.get("explainer", 0),
-                 r.counts.get("drift_test", 0), f"{r.load_time_s * 1000:.1f}", r.status)
+                 *(r.counts.get(kind.key, 0) for kind in KINDS), f"{r.load_time_s * 1000:.1f}", r.status)
                 for r in records
             ],
         )
-    if strict:
-        registry.raise_if_broken()
+    enforce_strict(strict)
 
 
 @app.command("new")

@@ -2,8 +2,8 @@
 
 Each is an explicit scikit-learn style ``__init__`` (one keyword per parameter, stored unchanged) with the
 defaults of :data:`pynomaly_core.deep.design.PARAMS`, so ``get_params``, ``clone`` and ``inspect.signature`` see
-the same parameters in ``torch.vae``, ``tf.vae`` and ``jax.vae``. Put the mixin first:
-``class VAE(VAEParams, TorchDetector)``.
+the same parameters in ``torch.vae``, ``tf.vae`` and ``jax.vae``. Put the mixin first, then the backend's
+subclass of :class:`~pynomaly_core.deep.detector.DeepDetector`: ``class VAE(VAEParams, TorchDetector)``.
 """
 
 from __future__ import annotations

@@ -12,25 +12,9 @@ import numpy as np
 
 from pynomaly_core.deep.design import MIN_RELATIVE_IMPROVEMENT
 from pynomaly_core.errors import InputError
+from pynomaly_core.preprocessing import Standardizer
 
-
-@dataclass
-class Standardizer:
-    """Per-feature ``(x - mean) / scale`` fitted on training rows; a constant feature gets ``scale = 1``."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def fit(cls, X: np.ndarray) -> Standardizer:
-        mean = X.mean(axis=0)
-        scale = X.std(axis=0)
-        scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
-        return cls(mean, scale)
-
-    def transform(self, X: np.ndarray, dtype: type = np.float32) -> np.ndarray:
-        """Scaled copy of ``X`` in ``dtype`` (float32 for training and scoring)."""
-        return ((X - self.mean) / self.scale).astype(dtype, copy=False)
+__all__ = ["EarlyStopping", "History", "Standardizer", "batch_slices", "resolve_seed", "split_validation"]
 
 
 def resolve_seed(random_state: int | None) -> int:
@@ -46,7 +30,8 @@ def split_validation(n_rows: int, validation_size: float, rng: np.random.Generat
     No hold-out (and so no early stopping) when that is under 2 rows or would leave fewer than 2 for training.
     """
     if n_rows < 2:
-        raise InputError(f"need at least 2 training rows, got {n_rows}")
+        # names samples: scikit-learn's check_fit2d_1sample wants "1 sample" in the message
+        raise InputError(f"need at least 2 training rows (samples), got {n_rows} sample{'' if n_rows == 1 else 's'}")
     n_val = int(validation_size * n_rows)
     order = rng.permutation(n_rows)
     if n_val < 2 or n_rows - n_val < 2:

@@ -1,11 +1,11 @@
-"""The model registry: fitted detectors stored under a name with versions (``pynomaly models``).
+"""The model store: fitted detectors stored under a name with versions (``pynomaly models``).
 
 >>> from pynomaly_core.modelstore import ModelStore, fingerprint   # doctest: +SKIP
 >>> store = ModelStore.from_env()                                   # doctest: +SKIP
 >>> mv = store.register("sensors", model, data_fingerprint=fingerprint(X))  # doctest: +SKIP
 >>> store.load("sensors").decision_function(X_new)                  # doctest: +SKIP
 
-Importing this package is light: SQLAlchemy (the ``registry`` extra) is imported only when a store is used.
+Importing this package is light: SQLAlchemy (the ``store`` extra) is imported only when a store is used.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _LAZY = {
     "check_schema": "pynomaly_core.modelstore.fingerprints",
     "schema_differences": "pynomaly_core.modelstore.fingerprints",
     "ModelNotFoundError": "pynomaly_core.modelstore.errors",
-    "RegistryError": "pynomaly_core.modelstore.errors",
+    "ModelStoreError": "pynomaly_core.modelstore.errors",
     "parse_ref": "pynomaly_core.modelstore.paths",
     "default_home": "pynomaly_core.modelstore.paths",
 }

@@ -1,4 +1,4 @@
-"""Database engines for the registry (SQLAlchemy is imported here, on first use, never at package import).
+"""Database engines for the model store (SQLAlchemy is imported here, on first use, never at package import).
 
 SQLite: the driver's implicit transactions are switched off so that SQLAlchemy's ``BEGIN`` is real; writers use
 ``BEGIN IMMEDIATE`` (they take the write lock up front and queue on a busy timeout instead of failing), readers a
@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynomaly_core.modelstore.errors import RegistryError
+from pynomaly_core.modelstore.errors import ModelStoreError
 
 WRITE_OPTION = "pynomaly_write"
 SQLITE_BUSY_TIMEOUT_S = 60.0
-REGISTRY_EXTRA = "pip install 'pynomaly[registry]'"
+STORE_EXTRA = "pip install 'pynomaly[store]'"
 POSTGRES_EXTRA = "pip install 'pynomaly[postgres]'"
 
 
 def require_sqlalchemy() -> Any:
-    """Import SQLAlchemy (>= 2) or raise a one-line :class:`RegistryError` naming the extra to install."""
+    """Import SQLAlchemy (>= 2) or raise a one-line :class:`ModelStoreError` naming the extra to install."""
     try:
         import sqlalchemy
     except ImportError:
-        raise RegistryError(f"the model registry needs SQLAlchemy: {REGISTRY_EXTRA}") from None
+        raise ModelStoreError(f"the model store needs SQLAlchemy: {STORE_EXTRA}") from None
     if int(sqlalchemy.__version__.split(".")[0]) < 2:
-        raise RegistryError(f"the model registry needs SQLAlchemy >= 2 (found {sqlalchemy.__version__}): "
-                            f"{REGISTRY_EXTRA}")
+        raise ModelStoreError(f"the model store needs SQLAlchemy >= 2 (found {sqlalchemy.__version__}): "
+                            f"{STORE_EXTRA}")
     return sqlalchemy
 
 
@@ -40,19 +40,19 @@ def redacted(url: str) -> str:
 
 
 def check_url(url: str, schema: str | None = None) -> Any:
-    """The parsed ``url`` of a supported database (SQLite, PostgreSQL), or a one-line :class:`RegistryError`."""
+    """The parsed ``url`` of a supported database (SQLite, PostgreSQL), or a one-line :class:`ModelStoreError`."""
     sa = require_sqlalchemy()
     try:
         parsed = sa.engine.make_url(url)
     except Exception:
-        raise RegistryError(f"invalid database URL {url!r} (e.g. sqlite:////path/registry.db or "
+        raise ModelStoreError(f"invalid database URL {url!r} (e.g. sqlite:////path/store.db or "
                             "postgresql://user@host/db)") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise RegistryError(f"unsupported database {backend!r} in {redacted(url)}: the model registry runs on "
+        raise ModelStoreError(f"unsupported database {backend!r} in {redacted(url)}: the model store runs on "
                             "SQLite and PostgreSQL")
     if backend == "sqlite" and schema:
-        raise RegistryError("SQLite has no schemas: unset PYNOMALY_DATABASE_SCHEMA (or use PostgreSQL)")
+        raise ModelStoreError("SQLite has no schemas: unset PYNOMALY_DATABASE_SCHEMA (or use PostgreSQL)")
     return parsed
 
 
@@ -103,11 +103,11 @@ def _postgres_engine(sa: Any, url: Any, schema: str | None) -> Any:
         try:
             import psycopg  # noqa: F401
         except ImportError:
-            raise RegistryError(f"a PostgreSQL registry needs psycopg: {POSTGRES_EXTRA}") from None
+            raise ModelStoreError(f"a PostgreSQL model store needs psycopg: {POSTGRES_EXTRA}") from None
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
     except ImportError as exc:
-        raise RegistryError(f"the PostgreSQL driver of {url.drivername} is not installed ({exc}); "
+        raise ModelStoreError(f"the PostgreSQL driver of {url.drivername} is not installed ({exc}); "
                             f"{POSTGRES_EXTRA} installs psycopg") from None
     if schema:
         engine = engine.execution_options(schema_translate_map={None: schema})

@@ -1,6 +1,6 @@
-"""Where the registry lives and how models are named.
+"""Where the model store lives and how models are named.
 
-``PYNOMALY_HOME`` (default: the per-user data folder) holds the SQLite database ``registry.db`` unless
+``PYNOMALY_HOME`` (default: the per-user data folder) holds the SQLite database ``store.db`` unless
 ``PYNOMALY_DATABASE_URL`` names another database, the artefacts of every version under
 ``models/<name>/<version>-<id>/`` and the unfinished saves under ``staging/<id>/``.
 A model reference is ``NAME`` (the latest version) or ``NAME@VERSION``.
@@ -18,7 +18,9 @@ from pynomaly_core.errors import InputError
 HOME_ENV = "PYNOMALY_HOME"
 DATABASE_URL_ENV = "PYNOMALY_DATABASE_URL"
 DATABASE_SCHEMA_ENV = "PYNOMALY_DATABASE_SCHEMA"
-DATABASE_FILE = "registry.db"
+DATABASE_FILE = "store.db"
+#: The file name before the model registry was renamed the model store; used when it exists and the new one does not.
+LEGACY_DATABASE_FILE = "registry.db"
 MODELS_DIR = "models"
 STAGING_DIR = "staging"
 
@@ -41,7 +43,11 @@ def default_home() -> Path:
 
 
 def sqlite_url(home: Path) -> str:
-    return f"sqlite:///{(home / DATABASE_FILE).as_posix()}"
+    path = home / DATABASE_FILE
+    legacy = home / LEGACY_DATABASE_FILE
+    if not path.exists() and legacy.exists():
+        path = legacy
+    return f"sqlite:///{path.as_posix()}"
 
 
 def is_valid_name(name: str) -> bool:

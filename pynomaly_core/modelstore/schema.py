@@ -1,7 +1,7 @@
-"""The registry's tables and their migrations: an ordered list whose applied version is stored in the database.
+"""The model store's tables and their migrations: an ordered list whose applied version is stored in the database.
 
 Each migration is frozen once released (``_define_v1`` describes the tables as version 1 created them); a new
-schema version appends a migration and updates the current table definitions below. Opening a registry applies
+schema version appends a migration and updates the current table definitions below. Opening a model store applies
 the missing migrations under a lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so
 processes that open a new database at the same time agree; a database newer than this pynomaly is refused.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pynomaly_core.modelstore.errors import RegistryError
+from pynomaly_core.modelstore.errors import ModelStoreError
 
 META_TABLE = "pynomaly_registry_meta"
 MODELS_TABLE = "pynomaly_models"
@@ -95,7 +95,7 @@ MIGRATIONS: list[Migration] = [
 
 
 def schema_version(connection: sa.Connection, schema: str | None) -> int:
-    """The schema version recorded in the database (0: no registry tables yet)."""
+    """The schema version recorded in the database (0: no model store tables yet)."""
     if not sa.inspect(connection).has_table(META_TABLE, schema=schema):
         return 0
     value = connection.execute(
@@ -139,5 +139,5 @@ def _record_version(connection: sa.Connection, version: int, *, first: bool) -> 
 
 def _refuse_newer(found: int, target: int, location: str) -> None:
     if found > target:
-        raise RegistryError(f"the model registry at {location} has schema version {found}, newer than this "
+        raise ModelStoreError(f"the model store at {location} has schema version {found}, newer than this "
                             f"pynomaly reads ({target}); upgrade pynomaly")

@@ -1,4 +1,4 @@
-"""The model registry: fitted detectors stored under a name with versions.
+"""The model store: fitted detectors stored under a name with versions.
 
 Metadata lives in a database (SQLite under ``PYNOMALY_HOME`` by default, PostgreSQL through
 ``PYNOMALY_DATABASE_URL``), artefacts on the filesystem as saved-model directories (:mod:`persistence`).
@@ -34,7 +34,7 @@ from typing import Any
 
 from pynomaly_core.errors import InputError, IntegrityError, PynomalyError
 from pynomaly_core.modelstore.engine import check_url, create_engines, redacted, require_sqlalchemy
-from pynomaly_core.modelstore.errors import ModelNotFoundError, RegistryError
+from pynomaly_core.modelstore.errors import ModelNotFoundError, ModelStoreError
 from pynomaly_core.modelstore.paths import (
     DATABASE_SCHEMA_ENV,
     DATABASE_URL_ENV,
@@ -155,7 +155,7 @@ class ModelStore:
             try:
                 self._write_artefacts(detector, model_version, record["token"])
             except OSError as exc:
-                raise RegistryError(f"cannot write the artefacts of {model_version.ref} under {self.home}: "
+                raise ModelStoreError(f"cannot write the artefacts of {model_version.ref} under {self.home}: "
                                     f"{exc}") from exc
             with self._db(), self._write_engine.begin() as connection:
                 done = connection.execute(self._sa.update(self._t.versions_table).where(
@@ -163,7 +163,7 @@ class ModelStore:
                     self._t.versions_table.c.status == self._t.PENDING,
                 ).values(status=self._t.READY)).rowcount
             if done != 1:
-                raise RegistryError(f"{model_version.ref} was removed by a registry cleanup while it was being "
+                raise ModelStoreError(f"{model_version.ref} was removed by a store cleanup while it was being "
                                     "saved; register it again")
         except BaseException:
             self._abandon(record["token"], model_version.path)
@@ -189,7 +189,7 @@ class ModelStore:
         check_name(name)
         version = _check_version(version)
         if not self._connect(create=False):
-            raise ModelNotFoundError(f"no model named {name!r}: the model registry at {self.location} is empty")
+            raise ModelNotFoundError(f"no model named {name!r}: the model store at {self.location} is empty")
         table = self._t.versions_table
         query = self._sa.select(table).where(table.c.name == name, table.c.status == self._t.READY)
         query = (query.order_by(table.c.version.desc()).limit(1) if version is None
@@ -330,7 +330,7 @@ class ModelStore:
                 try:
                     database.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
-                    raise RegistryError(f"cannot create the model registry at {self.location}: {exc}") from exc
+                    raise ModelStoreError(f"cannot create the model store at {self.location}: {exc}") from exc
             engine, write_engine = create_engines(self.url, self.schema)
             try:
                 with self._db():
@@ -343,12 +343,12 @@ class ModelStore:
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[None]:
-        """Database failures become one-line :class:`RegistryError` s naming the registry."""
+        """Database failures become one-line :class:`ModelStoreError` s naming the model store."""
         try:
             yield
         except self._sa.exc.DBAPIError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            raise RegistryError(f"model registry {self.location}: {detail[0] if detail else type(exc).__name__}") \
+            raise ModelStoreError(f"model store {self.location}: {detail[0] if detail else type(exc).__name__}") \
                 from exc
 
     def _allocate_version(self, connection: Any, name: str) -> int:
@@ -383,7 +383,7 @@ class ModelStore:
         saved = save(detector, staging / "model")
         manifest_path = saved / MANIFEST
         manifest = json.loads(manifest_path.read_text())
-        manifest["registry"] = {"name": model_version.name, "version": model_version.version,
+        manifest["store"] = {"name": model_version.name, "version": model_version.version,
                                 "parent": model_version.parent}
         manifest["fingerprint"] = model_version.fingerprint
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -418,7 +418,7 @@ class ModelStore:
         names = connection.execute(self._sa.select(table.c.name).where(ready).distinct()
                                    .order_by(table.c.name)).scalars().all()
         if not names:
-            return ModelNotFoundError(f"no model named {name!r}: the model registry at {self.location} is empty")
+            return ModelNotFoundError(f"no model named {name!r}: the model store at {self.location} is empty")
         close = difflib.get_close_matches(name, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         shown = ", ".join(names[:20]) + (f", … ({len(names)} in all)" if len(names) > 20 else "")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pynomaly_core.errors import InputError, NotFittedError, UntrustedArtefactError
+from pynomaly_core.errors import InputError, NotFittedError, PynomalyError, UntrustedArtefactError
 
 #: Frameworks that registering a plugin must never import.
 HEAVY_MODULES = (
@@ -37,6 +37,20 @@ def _tabular_data(seed: int = 0, n: int = 300, d: int = 4) -> tuple[np.ndarray, 
     test = rng.normal(size=(60, d))
     test[0] = 8.0
     return train, test
+
+
+def _capabilities(name: str) -> frozenset[str]:
+    return _registry().detector(name).capabilities
+
+
+def _refuses_new_rows(detector: Any, test: np.ndarray, name: str) -> None:
+    """A ``transductive`` detector refuses to score new rows with a one-line pynomaly error saying why."""
+    try:
+        detector.decision_function(test)
+    except PynomalyError as exc:
+        assert "transductive" in str(exc), f"{name}: the refusal to score new rows must say why: {exc}"
+    else:
+        raise AssertionError(f"{name}: declares 'transductive' but scored new rows")
 
 
 def _make(name: str, **params: Any) -> Any:
@@ -72,6 +86,14 @@ def check_fit_and_score_shapes(name: str, **overrides: Any) -> None:
     train, test = _tabular_data()
     detector = _make(name, **overrides)
     assert detector.fit(train) is detector, f"{name}: fit must return self"
+    if "transductive" in _capabilities(name):  # it scores its training rows only
+        scores = detector.decision_scores_
+        assert isinstance(scores, np.ndarray) and scores.dtype == np.float64, f"{name}: scores must be float64"
+        assert scores.shape == (train.shape[0],) and np.isfinite(scores).all(), f"{name}: bad training scores"
+        np.testing.assert_array_equal(detector.labels_, (scores > detector.threshold_).astype(int),
+                                      err_msg=f"{name}: labels_ disagree with decision_scores_ > threshold_")
+        _refuses_new_rows(detector, test, name)
+        return
     scores = detector.decision_function(test)
     assert isinstance(scores, np.ndarray) and scores.dtype == np.float64, f"{name}: scores must be float64"
     assert scores.shape == (test.shape[0],), f"{name}: scores shape {scores.shape} != ({test.shape[0]},)"
@@ -84,9 +106,13 @@ def check_fit_and_score_shapes(name: str, **overrides: Any) -> None:
 
 
 def check_outlier_scores_highest(name: str, **overrides: Any) -> None:
-    """An obvious outlier gets the highest score (higher = more anomalous)."""
+    """An obvious outlier gets the highest score (higher = more anomalous; among the training rows for a
+    ``transductive`` detector)."""
     train, test = _tabular_data()
-    scores = _make(name, **overrides).fit(train).decision_function(test)
+    if "transductive" in _capabilities(name):
+        scores = _make(name, **overrides).fit(np.vstack([test[:1], train])).decision_scores_
+    else:
+        scores = _make(name, **overrides).fit(train).decision_function(test)
     assert int(np.argmax(scores)) == 0, (
         f"{name}: the obvious outlier (row 0) should score highest; its rank is "
         f"{int((scores > scores[0]).sum()) + 1} of {scores.size} (is the sign flipped?)"
@@ -94,8 +120,14 @@ def check_outlier_scores_highest(name: str, **overrides: Any) -> None:
 
 
 def check_row_permutation(name: str, **overrides: Any) -> None:
-    """Permuting the scored rows permutes their scores."""
+    """Permuting the scored rows permutes their scores (the training rows, for a ``transductive`` detector)."""
     train, test = _tabular_data()
+    if "transductive" in _capabilities(name):
+        permutation = np.random.default_rng(1).permutation(train.shape[0])
+        np.testing.assert_allclose(_make(name, **overrides).fit(train[permutation]).decision_scores_,
+                                   _make(name, **overrides).fit(train).decision_scores_[permutation], rtol=1e-9,
+                                   atol=1e-12, err_msg=f"{name}: training scores depend on row order")
+        return
     detector = _make(name, **overrides).fit(train)
     permutation = np.random.default_rng(1).permutation(test.shape[0])
     np.testing.assert_allclose(detector.decision_function(test[permutation]),
@@ -109,8 +141,12 @@ def check_deterministic_with_seed(name: str, **overrides: Any) -> None:
     if "deterministic_with_seed" not in spec.capabilities:
         return
     train, test = _tabular_data()
-    first = _make(name, **overrides).fit(train).decision_function(test)
-    second = _make(name, **overrides).fit(train).decision_function(test)
+    if "transductive" in spec.capabilities:  # compare the training scores, the only scores it gives
+        first = _make(name, **overrides).fit(train).decision_scores_
+        second = _make(name, **overrides).fit(train).decision_scores_
+    else:
+        first = _make(name, **overrides).fit(train).decision_function(test)
+        second = _make(name, **overrides).fit(train).decision_function(test)
     np.testing.assert_array_equal(first, second, err_msg=f"{name}: two seeded fits differ")
 
 
@@ -151,8 +187,11 @@ def check_nan_rejected(name: str, **overrides: Any) -> None:
         return
     bad = train.copy()
     bad[3, 1] = np.nan
-    fitted = _make(name, **overrides).fit(train)
-    for call in (lambda: _make(name, **overrides).fit(bad), lambda: fitted.decision_function(bad)):
+    calls = [lambda: _make(name, **overrides).fit(bad)]
+    if "transductive" not in spec.capabilities:
+        fitted = _make(name, **overrides).fit(train)
+        calls.append(lambda: fitted.decision_function(bad))
+    for call in calls:
         try:
             call()
         except InputError as exc:
@@ -173,6 +212,8 @@ def check_feature_count(name: str, **overrides: Any) -> None:
         pass
     else:
         raise AssertionError(f"{name}: scoring before fit must raise NotFittedError")
+    if "transductive" in _capabilities(name):
+        return
     detector = _make(name, **overrides).fit(train)
     try:
         detector.decision_function(test[:, :-1])
@@ -231,6 +272,20 @@ def check_partial_fit(name: str, **overrides: Any) -> None:
     assert np.isfinite(scores).all() and int(np.argmax(scores)) == 0, f"{name}: partial_fit model misranks the outlier"
 
 
+def check_batch_invariance(name: str, **overrides: Any) -> None:
+    """Unless the detector declares ``batch_dependent`` (or ``transductive``), a row's score does not depend on the
+    rows scored with it: scoring in two batches gives the scores of one call (to float32 precision)."""
+    if _capabilities(name) & {"batch_dependent", "transductive"}:
+        return
+    train, test = _tabular_data()
+    detector = _make(name, **overrides).fit(train)
+    whole = detector.decision_function(test)
+    halves = np.concatenate([detector.decision_function(test[:25]), detector.decision_function(test[25:])])
+    np.testing.assert_allclose(halves, whole, rtol=1e-5, atol=1e-6 * float(np.max(np.abs(whole)) or 1.0),
+                               err_msg=f"{name}: scores depend on the other rows of the batch; declare the "
+                                       "'batch_dependent' capability")
+
+
 def check_registration_is_light(plugin: str) -> None:
     """Loading the plugin (in a fresh interpreter) imports none of :data:`HEAVY_MODULES`."""
     code = (
@@ -261,6 +316,7 @@ DETECTOR_CHECKS: list[Callable[[str], None]] = [
     check_feature_count,
     check_save_load,
     check_partial_fit,
+    check_batch_invariance,
 ]
 
 

@@ -18,7 +18,7 @@ import pyarrow.ipc
 import pyarrow.parquet as pq
 
 from pynomaly_core.data import Dataset, concat_datasets
-from pynomaly_core.errors import InputError
+from pynomaly_core.errors import InputError, first_line
 from pynomaly_core.tabular import ColumnBatch, TableEncoder, encoded_batches
 
 WHOLE_ROWS = 1 << 20
@@ -87,11 +87,7 @@ class ArrowSource:
                 yield ColumnBatch(columns, table.num_rows, lambda i, start=start: f"row {start + i}")
                 offset += table.num_rows
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{self.path}: not a readable {self.what} file ({_first_line(exc)})") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"{self.path}: not a readable {self.what} file ({first_line(exc)})") from None
 
 
 def _options(columns: Any, labels: Any, categorical: Any, encoding: str, missing: str) -> dict[str, Any]:
@@ -113,7 +109,7 @@ def _parquet_source(source: str, options: dict[str, Any]) -> ArrowSource:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise InputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
 
     def open_batches(columns: list[str], rows: int) -> Iterator[pa.RecordBatch]:
         # One row group at a time: a single iter_batches over the whole file keeps growing pyarrow's memory
@@ -166,7 +162,7 @@ def _arrow_source(source: str, options: dict[str, Any]) -> ArrowSource:
                 mapped.seek(0)
                 schema = pa.ipc.open_stream(mapped).schema
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: not a readable Arrow IPC file ({_first_line(exc)})") from None
+        raise InputError(f"{path}: not a readable Arrow IPC file ({first_line(exc)})") from None
     return ArrowSource(path, schema, lambda columns, rows: _ipc_batches(path, columns), "Arrow IPC", options)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from pynomaly_core.data import Dataset, concat_datasets
-from pynomaly_core.errors import InputError
+from pynomaly_core.errors import InputError, first_line
 from pynomaly_core.tabular import SNIFF_ROWS, ColumnBatch, TableEncoder, encoded_batches
 
 WHOLE_ROWS = 1 << 20
@@ -27,8 +27,8 @@ DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
 
 
 def _first_line(exc: BaseException) -> str:
-    inner = getattr(exc, "orig", None) or exc
-    return (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+    """The first line of a database error: the driver's own message (``orig``) when SQLAlchemy wraps one."""
+    return first_line(getattr(exc, "orig", None) or exc)
 
 
 class _SqlSource:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pynomaly_core.base import BaseDetector
-from pynomaly_core.errors import InputError, PynomalyError
+from pynomaly_core.errors import BackendError, InputError, PynomalyError, first_line
 from pynomaly_core.validation import check_scores
 from pynomaly_core.wrapping import keyword_init
 from pynomaly_pygod.catalog import Model
@@ -55,7 +55,8 @@ def pygod_call(name: str, graph: Graph | None = None) -> Iterator[None]:
     """Run PyGOD code for detector ``name``: its console output goes to stderr, its errors become one line.
 
     ``ValueError``/``TypeError``/``IndexError`` (bad parameters or data) become :class:`InputError`, an
-    ``ImportError`` and any other ``RuntimeError`` a :class:`PynomalyError`; the original is chained.
+    ``ImportError`` and any other ``RuntimeError`` a :class:`PynomalyError`, anything else a :class:`BackendError`; the
+    original is chained.
     """
     try:
         with contextlib.redirect_stdout(sys.stderr):
@@ -68,6 +69,11 @@ def pygod_call(name: str, graph: Graph | None = None) -> Iterator[None]:
         raise InputError(f"{name}: {first_line(exc)}{_hint(graph)}") from exc
     except RuntimeError as exc:
         raise PynomalyError(f"{name}: PyGOD failed: {first_line(exc)}{_hint(graph)}") from exc
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:
+        raise BackendError(f"{name} failed inside PyGOD: {type(exc).__name__}: {first_line(exc)}{_hint(graph)}") \
+            from exc
 
 
 def _hint(graph: Graph | None) -> str:
@@ -81,12 +87,6 @@ def _hint(graph: Graph | None) -> str:
     if np.unique(codes).size < codes.size:
         return " (edge_index lists some edges twice, so PyGOD's dense adjacency holds counts above 1: drop duplicates)"
     return ""
-
-
-def first_line(exc: BaseException) -> str:
-    """The first non-empty line of an exception's message (its type name when it has none)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 class PyGODDetector(BaseDetector):
@@ -257,7 +257,7 @@ def make_detector_class(model: Model) -> type[PyGODDetector]:
         "__doc__": f"{model.summary}\n\nWraps PyGOD's ``{model.pygod_class.replace(':', '.')}`` as "
                    f"``{model.qualified_name}`` ({kind}); parameters and defaults are PyGOD's, plus "
                    "``random_state``.",
-        "detector_name": model.qualified_name,
+        "qualified_name": model.qualified_name,
         "_model": model,
     }
     return type(model.adapter, (PyGODDetector,), namespace)

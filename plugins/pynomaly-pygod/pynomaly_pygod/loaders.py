@@ -27,6 +27,16 @@ NODES_FILE = "nodes.csv"
 
 
 # -- .npz -------------------------------------------------------------------------------------------------------
+def is_graph_npz(source: str) -> bool:
+    """Whether ``source`` is an ``.npz`` archive with the graph layout (arrays ``x`` and ``edge_index``): the sniffer
+    that lets ``.npz`` files go to this loader or to the core's table loader by their content."""
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            return {"x", "edge_index"} <= set(archive.files)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return False
+
+
 def load_graph_npz(source: str, *, features: str = "x", edges: str = "edge_index", labels: str | None = "y") -> Dataset:
     """Read a graph archive: node features ``x`` (n_nodes, n_features), ``edge_index`` (2, n_edges) and optional
     0/1 node labels ``y`` (the layout of the PyGOD benchmark graphs converted to NumPy). No pickle."""
@@ -42,6 +52,8 @@ def load_graph_npz(source: str, *, features: str = "x", edges: str = "edge_index
             x = archive[features]
             edge_index = archive[edges]
             y = archive[labels] if labels is not None and labels in keys else None
+    except InputError:
+        raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npz archive ({str(exc).splitlines()[0]})") from None
     if x.dtype.kind not in "biuf" or x.ndim != 2:

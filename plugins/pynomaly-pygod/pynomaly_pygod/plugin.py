@@ -30,6 +30,8 @@ def register_loaders(register):
         name="graph_npz",
         summary="A graph as a NumPy archive: node features x, edge_index (2, n_edges), optional labels y.",
         target="pynomaly_pygod.loaders:load_graph_npz",
+        sniff_target="pynomaly_pygod.loaders:is_graph_npz",
+        suffixes=(".npz",),
         data_kinds={"graph"},
         params={"features": "x", "edges": "edge_index", "labels": "y"},
     ))

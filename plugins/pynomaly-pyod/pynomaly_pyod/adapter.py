@@ -36,9 +36,10 @@ class PyODDetector(BaseDetector):
 
     # -- fitting and scoring ---------------------------------------------------------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        self._check_rows(X.shape[0])
         labels = self._labels(y, X.shape[0]) if self._model.supervised else None
         extras = self._fit_extras(X)
-        with self._isolated(self._seed()), pyod_call(self._name()):
+        with self._isolated(self._seed()), pyod_call(self._name(), n_rows=X.shape[0]):
             estimator = build_estimator(self._model, self._params(), n_features=X.shape[1])
             if labels is not None:
                 estimator.fit(X, labels)
@@ -83,6 +84,16 @@ class PyODDetector(BaseDetector):
         if type(estimator)._process_decision_scores is not PyODBase._process_decision_scores:
             return None
         return float(estimator.threshold_)
+
+    def _check_rows(self, n_rows: int) -> None:
+        """PyOD's deep-learning models train on full batches only: fewer rows than ``batch_size`` would train nothing
+        (and PyOD fails with an UnboundLocalError)."""
+        param = self._model.min_rows_param
+        minimum = getattr(self, param, None) if param else None
+        if isinstance(minimum, int) and n_rows < minimum:
+            noun = "sample" if n_rows == 1 else "samples"
+            raise InputError(f"{self._name()}: needs at least {param}={minimum} training rows (PyOD trains on full "
+                             f"batches only), got {n_rows} {noun}; pass {param}={max(n_rows, 1)} or smaller")
 
     def _params(self) -> dict[str, Any]:
         """The constructor parameters (as ``get_params``, without inspecting the signature on every fit)."""
@@ -192,7 +203,7 @@ def make_detector_class(model: Model) -> type[PyODDetector]:
         "__qualname__": model.adapter,
         "__doc__": f"{model.summary}\n\nWraps PyOD's ``{model.pyod_class.replace(':', '.')}`` as "
                    f"``{model.qualified_name}``; parameters and defaults are PyOD's.",
-        "detector_name": model.qualified_name,
+        "qualified_name": model.qualified_name,
         "_model": model,
     }
     return type(model.adapter, (base,), namespace)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any
+from typing import ClassVar
 
+from pynomaly_core.wrapping import TableModel, catalog
 from pynomaly_pyod import _table
 from pynomaly_pyod._table import EXCLUDED, PYOD_VERSION
 
@@ -13,52 +13,35 @@ __all__ = ["EXCLUDED", "MODELS", "PYOD_VERSION", "Model", "get"]
 
 
 @dataclass(frozen=True)
-class Model:
-    """One PyOD model as pynomaly registers it (``pyod.<name>``)."""
+class Model(TableModel):
+    """One PyOD model as pynomaly registers it (``pyod.<name>``); ``params`` in PyOD's order, ``None`` for the
+    ``required`` ones."""
 
-    name: str
+    PLUGIN: ClassVar[str] = "pyod"
+
     #: ``module:Class`` of the PyOD estimator.
-    pyod_class: str
-    #: Class name of the adapter in :mod:`pynomaly_pyod.detectors`.
-    adapter: str
+    pyod_class: str = ""
     #: ``tabular``, ``timeseries`` or ``graph``.
-    kind: str
-    summary: str
-    #: Constructor parameters in PyOD's order with JSON defaults (``None`` for ``required`` ones).
-    params: MappingProxyType
+    kind: str = "tabular"
     #: Parameters without a default in PyOD.
-    required: tuple[str, ...]
+    required: tuple[str, ...] = ()
     #: Parameters whose PyOD default is a tuple (a JSON list here; passed to PyOD as a tuple).
-    tuple_params: tuple[str, ...]
+    tuple_params: tuple[str, ...] = ()
     #: Parameters holding PyOD detectors; pynomaly names are accepted there.
-    detector_params: tuple[str, ...]
+    detector_params: tuple[str, ...] = ()
     #: Importable packages the model needs beyond PyOD's own dependencies.
-    requires: tuple[str, ...]
-    capabilities: tuple[str, ...]
+    requires: tuple[str, ...] = ()
     #: ``random_state`` (or PyOD's other spelling) when the model takes a seed.
-    seed_param: str | None
+    seed_param: str | None = None
     #: ``fit`` needs labels ``y``.
-    supervised: bool
-    #: ``decision_function`` is unsupported: the model scores only the data it was fitted on.
-    transductive: bool
+    supervised: bool = False
+    #: The model scores only the data it was fitted on (``decision_function`` is unsupported, or refits on the
+    #: rows it is given).
+    transductive: bool = False
     #: PyOD's ``fit`` ends with its default threshold on the final training scores (the core's threshold).
-    standard_threshold: bool
-
-    @property
-    def qualified_name(self) -> str:
-        return f"pyod.{self.name}"
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Model:
-        fields = {key: tuple(value) if isinstance(value, list) else value for key, value in row.items()}
-        fields["params"] = MappingProxyType(dict(row["params"]))
-        return cls(**fields)
+    standard_threshold: bool = False
+    #: A parameter (``batch_size``) that the number of training rows must reach: PyOD trains on full batches only.
+    min_rows_param: str | None = None
 
 
-MODELS: tuple[Model, ...] = tuple(Model.from_row(row) for row in _table.MODELS)
-_BY_NAME = {model.name: model for model in MODELS}
-
-
-def get(name: str) -> Model:
-    """The model called ``name`` or ``pyod.name``; ``KeyError`` when there is none."""
-    return _BY_NAME[name.removeprefix("pyod.")]
+MODELS, get = catalog(Model, _table.MODELS)

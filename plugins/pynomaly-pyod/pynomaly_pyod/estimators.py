@@ -14,9 +14,9 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from pynomaly_core.errors import InputError, PynomalyError
+from pynomaly_core.errors import InputError, PynomalyError, first_line
 from pynomaly_pyod import catalog
-from pynomaly_pyod.calls import first_line, pyod_call
+from pynomaly_pyod.calls import pyod_call
 from pynomaly_pyod.catalog import Model
 from pynomaly_pyod.dependencies import ensure_available
 

@@ -1,4 +1,5 @@
-"""Entry point of the ``pyod`` plugin: one detector spec per row of the static model table.
+"""Entry point of the ``pyod`` plugin: one detector spec per row of the static model table, with the presets and
+search spaces of :mod:`pynomaly_pyod.presets`.
 
 Registration reads only the generated table; PyOD is imported when a detector is fitted.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from pynomaly_core.hookspecs import hookimpl
 from pynomaly_core.specs import DetectorSpec
 from pynomaly_pyod.catalog import MODELS
+from pynomaly_pyod.presets import SEARCH_SPACE, presets_of
 
 
 @hookimpl
@@ -20,4 +22,6 @@ def register_detectors(register):
             data_kinds={model.kind},
             capabilities=set(model.capabilities),
             params=dict(model.params),
+            presets=presets_of(model.name),
+            search_space=SEARCH_SPACE.get(model.name, {}),
         ))

@@ -57,13 +57,15 @@ def test_mad_on_several_features_is_a_one_line_input_error() -> None:
 
 
 def test_loci_contract_on_small_data() -> None:
-    train, test = data(n=60)
-    model = create_detector("pyod.loci").fit(train)
-    scores = model.decision_function(test[:20])
-    assert scores.shape == (20,) and np.isfinite(scores).all() and int(np.argmax(scores)) == 0
-    restored, formats = save_and_load(model)
-    assert formats <= SAFE_FORMATS
-    np.testing.assert_array_equal(restored.decision_function(test[:20]), scores)
+    """LOCI is transductive (it scores the rows it is given from those rows alone): its training scores rank the
+    outlier first, and scoring new rows or saving is refused with the reason."""
+    _, test = data(n=60)
+    model = create_detector("pyod.loci").fit(test[:20])
+    assert model.decision_scores_.shape == (20,) and int(np.argmax(model.decision_scores_)) == 0
+    with pytest.raises(PynomalyError, match=r"pyod\.loci is transductive"):
+        model.decision_function(test[:20])
+    with pytest.raises(PynomalyError, match="transductive: it cannot score new data, so it is not saved"):
+        save_and_load(model)
 
 
 def test_cblof_without_cluster_structure_is_a_one_line_input_error() -> None:
@@ -251,3 +253,76 @@ def test_safe_state_refuses_objects() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, pytest.raises(PynomalyError, match="'tree_' is a object"):
         state.save_safe(Estimator(), Path(tmp), "pyod.x")
+
+
+# -- what a model's scores depend on ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["pyod.cof", "pyod.lmdd", "pyod.loci", "pyod.sod", "pyod.sos"])
+def test_models_that_score_rows_from_those_rows_alone_are_transductive(name: str) -> None:
+    """Fitted on N(0, 1) or on N(5, 3), PyOD's own decision_function gives bit-identical scores: it refits on the
+    rows it is given. pynomaly registers them as transductive and refuses to score new rows or to save them."""
+    rng = np.random.default_rng(0)
+    first, second, new = rng.normal(size=(60, 3)), rng.normal(5, 3, size=(60, 3)), rng.normal(size=(30, 3))
+    params = {"random_state": 0} if "random_state" in catalog.get(name).params else {}
+    a, b = create_detector(name, **params).fit(first), create_detector(name, **params).fit(second)
+    np.testing.assert_array_equal(a.estimator_.decision_function(new), b.estimator_.decision_function(new))
+    capabilities = set(catalog.get(name).capabilities)
+    assert "transductive" in capabilities and not {"save", "pickle_save"} & capabilities
+    with pytest.raises(PynomalyError, match=f"{name} is transductive: it scores only the data it was fitted on"):
+        a.decision_function(new[:1])
+
+
+@pytest.mark.parametrize("name", ["pyod.ecod", "pyod.copod", "pyod.rod"])
+def test_batch_dependent_models_declare_it(name: str) -> None:
+    train, test = data()
+    model = create_detector(name).fit(train)
+    halves = np.concatenate([model.decision_function(test[:20]), model.decision_function(test[20:])])
+    assert not np.allclose(halves, model.decision_function(test))
+    assert "batch_dependent" in catalog.get(name).capabilities
+
+
+def test_out_of_core_scoring_refuses_a_batch_dependent_model(pynomaly_cli, tmp_path) -> None:
+    sensors = Path(__file__).resolve().parents[3] / "examples" / "data" / "sensors.csv"
+    columns = "temperature,pressure,vibration,current,humidity"
+    code, _, err = pynomaly_cli("train", str(sensors), "--columns", columns, "-d", "pyod.ecod", "-o",
+                                str(tmp_path / "m"))
+    assert code == 0, err
+    out = tmp_path / "scores.csv"
+    code, _, err = pynomaly_cli("score", str(tmp_path / "m"), str(sensors), "--columns", columns,
+                                "--batch-rows", "100", "-o", str(out))
+    assert code == 2 and err.count("\n") == 1 and not out.exists()
+    assert "pyod.ecod is batch-dependent" in err and "--batch-rows above the number of rows" in err
+    code, _, err = pynomaly_cli("score", str(tmp_path / "m"), str(sensors), "--columns", columns, "-o", str(out))
+    assert code == 0, err
+    whole = create_detector("pyod.ecod")
+    whole.fit(np.loadtxt(sensors, delimiter=",", skiprows=1, usecols=range(5)))
+    streamed = np.loadtxt(out, delimiter=",", skiprows=1, usecols=0)
+    np.testing.assert_allclose(streamed, whole.decision_function(np.loadtxt(sensors, delimiter=",", skiprows=1,
+                                                                              usecols=range(5))), rtol=1e-12)
+
+
+# -- every failure is a one-line pynomaly error ----------------------------------------------------------------
+def test_deep_models_need_a_full_batch_of_rows() -> None:
+    needs("pyod.auto_encoder")
+    with pytest.raises(InputError, match=r"^pyod\.auto_encoder: needs at least batch_size=32 training rows "
+                                         r"\(PyOD trains on full batches only\), got 10 samples"):
+        create_detector("pyod.auto_encoder", epoch_num=1).fit(data(n=10)[0])
+    with pytest.raises(InputError, match="got 1 sample;"):
+        create_detector("pyod.vae", epoch_num=1).fit(data(n=1)[0])
+
+
+def test_a_single_row_failure_says_so() -> None:
+    with pytest.raises(InputError, match=r"^pyod\.abod: cannot fit 1 sample: "):
+        create_detector("pyod.abod").fit(data(n=1)[0])
+
+
+def test_any_other_pyod_exception_becomes_a_one_line_backend_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyod.models.knn import KNN
+
+    from pynomaly_core.errors import BackendError
+
+    def broken(self, X, y=None):
+        raise IndexError("index 7 is out of bounds\nsecond line")
+
+    monkeypatch.setattr(KNN, "fit", broken)
+    with pytest.raises(BackendError, match=r"^pyod\.knn failed inside PyOD: IndexError: index 7 is out of bounds$"):
+        create_detector("pyod.knn").fit(data()[0])

@@ -15,17 +15,19 @@ Defaults that JSON cannot hold are mapped as follows: a tuple becomes a list (th
 to PyOD); a parameter without default (``DeepSVDD.n_features``, ``LSCP.detector_list``) gets ``None`` and is
 listed in ``required``. Any other non-JSON default is an error.
 
-Read from the source: ``transductive`` (``decision_function`` only raises NotImplementedError), ``supervised``
-(``fit(self, X, y)`` without a default for ``y``) and ``standard_threshold`` (``fit`` ends with PyOD's default
-threshold). Capabilities: ``save`` for ``SAFE_STATE``, else ``pickle_save`` (neither when transductive or in
-``UNSAVEABLE``); ``deterministic_with_seed`` unless the model is in ``UNSEEDED`` or needs torch without a seed
-parameter; ``gpu`` with a ``device`` parameter; ``supervised``. The curated sets below say why for each entry.
+Read from the source: ``transductive`` (``decision_function`` only raises NotImplementedError, or the model is in
+``BATCH_LOCAL``: it refits on the rows it scores), ``supervised`` (``fit(self, X, y)`` without a default for ``y``)
+and ``standard_threshold`` (``fit`` ends with PyOD's default threshold). Capabilities: ``save`` for ``SAFE_STATE``,
+else ``pickle_save`` (neither when transductive or in ``UNSAVEABLE``); ``deterministic_with_seed`` unless the model
+is in ``UNSEEDED`` or needs torch without a seed parameter; ``gpu`` with a ``device`` parameter; ``supervised``;
+``transductive``; ``batch_dependent`` (``BATCH_DEPENDENT``); ``single_feature`` (``SINGLE_FEATURE``). The curated
+sets below say why for each entry; the conformance kit checks the batch and transductive claims against the models.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -35,6 +37,8 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from pynomaly_core.wrapping import render_table, write_or_check
 
 TABLE = Path(__file__).resolve().parents[1] / "pynomaly_pyod" / "_table.py"
 
@@ -60,6 +64,32 @@ SUMMARIES = {
 #: Models whose fitted PyOD object holds only arrays, numbers and strings: saved as npz + JSON (no pickle).
 SAFE_STATE = frozenset({"cof", "copod", "ecod", "hbos", "inne", "loci", "loda", "mad", "sod", "sos"})
 
+#: Models whose ``decision_function`` refits on the rows it is given, so new rows are scored from those rows alone
+#: (fitting on N(0, 1) or on N(5, 3) gives bit-identical scores): registered as transductive.
+BATCH_LOCAL = {
+    "cof": "decision_function runs COF on the given rows only (and fails on batches smaller than n_neighbors)",
+    "lmdd": "decision_function computes the deviation of the given rows only (a single row scores 0)",
+    "loci": "decision_function runs LOCI on the given rows only (a single row scores 0)",
+    "sod": "decision_function runs SOD on the given rows only (a single row is an input error)",
+    "sos": "decision_function computes affinities among the given rows only (a single row gives NaN)",
+}
+
+#: Models whose score of a row depends on the other rows scored with it: they declare ``batch_dependent``, so
+#: out-of-core scoring refuses them and scikit-learn's subset-invariance checks are expected to fail. Every
+#: time-series model does too (its windows span the rows around each one).
+BATCH_DEPENDENT = {
+    "copod": "decision_function fits its copula on the training rows and the scored rows together",
+    "ecod": "decision_function fits its ECDFs on the training rows and the scored rows together",
+    "cd": "decision_function computes leverages and residual variance from the scored rows themselves",
+    "dif": "decision_function standardises the scored rows' representations with their own statistics",
+    "rgraph": "decision_function appends blocks of scored rows to the training rows and solves for them together",
+    "rod": "decision_function rescales the scored rows by their own median and MAD",
+    "vae": "decision_function samples latent codes in order through the batch: a row's draw depends on its position",
+}
+
+#: Models that fit data with exactly one feature.
+SINGLE_FEATURE = {"mad": "PyOD's MAD accepts one feature only"}
+
 #: Models whose fitted PyOD object cannot be pickled, so they declare neither ``save`` nor ``pickle_save``.
 UNSAVEABLE = {
     "mo_gaal": "its discriminators are instances of a class defined inside gaal_base.create_discriminator",
@@ -82,7 +112,7 @@ UNSEEDED = {
 }
 
 #: Attribute names of the adapter (pynomaly's BaseDetector plus the adapter's own) that no parameter may take.
-RESERVED = frozenset({"allow_nan", "decision_function", "decision_scores_", "detector_name", "estimator_",
+RESERVED = frozenset({"allow_nan", "decision_function", "decision_scores_", "qualified_name", "estimator_",
                       "feature_names_in_", "fit", "fit_predict", "get_params", "labels_", "n_features_in_",
                       "partial_fit", "predict", "save", "score_samples", "set_params", "threshold_"})
 
@@ -122,6 +152,13 @@ def _parse(path: Path) -> ast.Module:
 
 def discover() -> dict[str, ast.ClassDef]:
     """Every public detector class in ``pyod/models`` (``module:Class`` → its AST), abstract bases excluded."""
+    return {key: node for key, (node, _) in _classes().items()
+            if _derives(key, "BaseDetector") and key not in ABSTRACT}
+
+
+@functools.cache
+def _classes() -> dict[str, tuple[ast.ClassDef, list[str]]]:
+    """Every public class in ``pyod/models`` with the names of its bases."""
     classes: dict[str, tuple[ast.ClassDef, list[str]]] = {}
     for path in sorted((pyod_root() / "models").glob("*.py")):
         if path.stem.startswith("_"):
@@ -131,17 +168,22 @@ def discover() -> dict[str, ast.ClassDef]:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 bases = [ast.unparse(base).rpartition(".")[2] for base in node.bases]
                 classes[f"{module}:{node.name}"] = (node, bases)
-    detectors = {"BaseDetector"}
+    return classes
+
+
+def _derives(key: str, base: str) -> bool:
+    """Whether the class ``key`` is ``base`` or derives from it (by class name, through PyOD's own classes)."""
+    classes = _classes()
+    family = {base}
     changed = True
-    while changed:  # a class is a detector when one of its bases is
+    while changed:
         changed = False
-        for key, (_, bases) in classes.items():
-            name = key.partition(":")[2]
-            if name not in detectors and detectors.intersection(bases):
-                detectors.add(name)
+        for other, (_, bases) in classes.items():
+            name = other.partition(":")[2]
+            if name not in family and family.intersection(bases):
+                family.add(name)
                 changed = True
-    return {key: node for key, (node, _) in classes.items()
-            if key.partition(":")[2] in detectors and key not in ABSTRACT}
+    return key.partition(":")[2] in family
 
 
 # -- signatures ------------------------------------------------------------------------------------------
@@ -349,9 +391,13 @@ def _row(target: str, node: ast.ClassDef, kb: dict[str, Any] | None) -> dict[str
             tuples.append(pname)
     requires = third_party_imports(module) | set((kb or {}).get("requires", []))
     seed = next((p for p in SEED_PARAMS if p in params), None)
-    transductive = is_transductive(node)
+    transductive = is_transductive(node) or name in BATCH_LOCAL
     supervised = is_supervised(node)
-    capabilities = set()
+    capabilities = {"transductive"} if transductive else set()
+    if name in BATCH_DEPENDENT or kind == "timeseries":  # a window spans the rows around each one
+        capabilities.add("batch_dependent")
+    if name in SINGLE_FEATURE:
+        capabilities.add("single_feature")
     if not transductive and name not in UNSAVEABLE:
         capabilities.add("save" if name in SAFE_STATE else "pickle_save")
     if name not in UNSEEDED and (seed is not None or "torch" not in requires):
@@ -376,6 +422,9 @@ def _row(target: str, node: ast.ClassDef, kb: dict[str, Any] | None) -> dict[str
         "supervised": supervised,
         "transductive": transductive,
         "standard_threshold": has_standard_threshold(node),
+        # PyOD's deep-learning base trains on full batches only (drop_last): fewer rows than batch_size train nothing
+        "min_rows_param": "batch_size" if _derives(target, "BaseDeepLearningDetector") and "batch_size" in params
+        else None,
     }
 
 
@@ -392,59 +441,13 @@ def _summary(name: str, node: ast.ClassDef, kb: dict[str, Any] | None) -> str:
 
 
 def render(rows: list[dict[str, Any]], excluded: dict[str, str], version: str) -> str:
-    """The source of ``_table.py`` for PyOD ``version``: Python literals, one field (and parameter) per line."""
-    lines = [
-        "# ruff: noqa: E501",
-        f'"""The PyOD models pynomaly registers: generated by tools/generate_table.py from PyOD {version}.',
-        "",
-        "Do not edit by hand: rerun the generator (tests/test_pyod_table.py fails when this file is stale).",
-        '"""',
-        "",
-        f"PYOD_VERSION = {literal(version)}",
-        "",
-        "MODELS = (",
-    ]
-    for row in rows:
-        lines.append("    {")
-        for key, value in row.items():
-            if key == "params" and value:
-                lines.append('        "params": {')
-                lines += [f"            {literal(k)}: {literal(v)}," for k, v in value.items()]
-                lines.append("        },")
-            else:
-                lines.append(f"        {literal(key)}: {literal(value)},")
-        lines.append("    },")
-    lines += [")", "", "#: PyOD models that are not registered, with the reason.", "EXCLUDED = {"]
-    lines += [f"    {literal(k)}: {literal(v)}," for k, v in excluded.items()]
-    lines += ["}", ""]
-    return "\n".join(lines)
-
-
-def literal(value: Any) -> str:
-    """A Python literal for a JSON-like value (double-quoted strings)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value)
-    return repr(value)
+    """The source of ``_table.py`` for PyOD ``version`` (the format shared with pynomaly-pygod's generator)."""
+    return render_table("PyOD", version, "tools/generate_table.py", {
+        "PYOD_VERSION": version, "MODELS": rows, "EXCLUDED": excluded})
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed table is stale")
-    args = parser.parse_args(argv)
-    text = render(*build(), version=pyod_version())
-    if args.check:
-        if TABLE.read_text() != text:
-            print(f"{TABLE} is stale: rerun tools/generate_table.py", file=sys.stderr)
-            return 1
-        print(f"{TABLE} matches PyOD {pyod_version()}")
-        return 0
-    TABLE.write_text(text)
-    print(f"wrote {TABLE}")
-    return 0
+    return write_or_check(TABLE, render(*build(), version=pyod_version()), argv)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from pynomaly_core.errors import InputError
+from pynomaly_core.pipeline import qualified_name_of
 from pynomaly_server import payload, schemas, service
 from pynomaly_server.auth import requires
 from pynomaly_server.errors import ApiError
@@ -270,7 +271,7 @@ async def explain(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
             detector_name = payload.field(body, "detector", str, "ecod")
             model = service.create(detector_name, payload.params(body.get("params")))
             model.fit(service.with_names(background if background is not None else X, names))
-            source = {"detector": service.detector_name(model, detector_name)}
+            source = {"detector": qualified_name_of(model)}
         if getattr(model, "n_features_in_", X.shape[1]) != X.shape[1]:
             raise InputError(f"field 'data': {X.shape[1]} columns, the model was fitted on {model.n_features_in_}")
         rows = np.arange(X.shape[0])

@@ -10,7 +10,7 @@ from pynomaly_core.errors import InputError
 
 
 def pynomaly_home() -> Path:
-    """``PYNOMALY_HOME``, else the per-user data folder the model registry uses (``~/.local/share/pynomaly``)."""
+    """``PYNOMALY_HOME``, else the per-user data folder the model store uses (``~/.local/share/pynomaly``)."""
     configured = os.environ.get("PYNOMALY_HOME")
     if configured:
         return Path(configured).expanduser()
@@ -19,7 +19,7 @@ def pynomaly_home() -> Path:
 
 def keys_database_url(home: Path | None = None) -> str:
     """Where API keys and the audit log live: ``PYNOMALY_SERVER_DATABASE_URL``, else ``PYNOMALY_DATABASE_URL``
-    (the model registry's database, in tables of their own), else ``sqlite:///$PYNOMALY_HOME/server.db``."""
+    (the model store's database, in tables of their own), else ``sqlite:///$PYNOMALY_HOME/server.db``."""
     url = os.environ.get("PYNOMALY_SERVER_DATABASE_URL") or os.environ.get("PYNOMALY_DATABASE_URL")
     if url:
         return url

@@ -75,7 +75,7 @@ class Metrics:
                     "# TYPE pynomaly_rows_scored_total counter"]
             for route, n in sorted(self.rows_scored.items()):
                 out.append(f"pynomaly_rows_scored_total{_labels((('route', route),))} {n}")
-            out += ["# HELP pynomaly_model_loads_total Fitted models read from the model registry (cache misses).",
+            out += ["# HELP pynomaly_model_loads_total Fitted models read from the model store (cache misses).",
                     "# TYPE pynomaly_model_loads_total counter", f"pynomaly_model_loads_total {self.model_loads}"]
         out += ["# HELP pynomaly_models_loaded Fitted models held in the in-memory cache.",
                 "# TYPE pynomaly_models_loaded gauge", f"pynomaly_models_loaded {self.models_loaded()}"]

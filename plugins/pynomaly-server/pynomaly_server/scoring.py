@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 
 from pynomaly_core.errors import PynomalyError
+from pynomaly_core.pipeline import score_detector
 from pynomaly_server import payload
 from pynomaly_server.auth import authenticate_async
 from pynomaly_server.errors import ApiError, error_body, from_pynomaly
@@ -48,8 +49,8 @@ async def score_model(state: Any, name: str, version: int | None, headers: Any, 
 
 
 def _score(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scores = model.decision_function(X)
-    return scores, (scores > model.threshold_).astype(np.int64)
+    result = score_detector(model, X)
+    return result.scores, result.labels
 
 
 class _Route:

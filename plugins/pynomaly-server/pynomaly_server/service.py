@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -25,43 +24,18 @@ def create(detector: str, params: dict[str, Any]) -> Any:
     return create_detector(detector, **params)
 
 
-def detector_name(model: Any, fallback: str) -> str:
-    return getattr(model, "detector_name", "") or fallback
-
-
 def detect(X: np.ndarray, detector: str, params: dict[str, Any], *, names: list[str] | None = None,
            y: np.ndarray | None = None, top: int = 10) -> tuple[dict[str, Any], Any]:
-    """Fit and score ``X``: the JSON-ready summary (scores, labels, top rows, metrics) and the fitted model."""
-    from pynomaly_core.metrics import average_precision, roc_auc
+    """Fit and score ``X`` (the SDK's pipeline): the JSON-ready summary (scores, labels, top rows, metrics) and the
+    fitted model."""
+    from pynomaly_core.pipeline import fit_detector
 
-    model = create(detector, params)
-    start = time.perf_counter()
-    model.fit(with_names(X, names))
-    fit_s = time.perf_counter() - start
-    scores = np.asarray(model.decision_scores_, dtype=np.float64)
-    labels = np.asarray(model.labels_, dtype=np.int64)
-    metrics: dict[str, float] = {}
-    if y is not None:
-        if y.size != scores.size:
-            raise InputError(f"labels have {y.size} values but the data has {scores.size} rows")
-        if np.unique(y).size == 2:
-            metrics = {"roc_auc": float(roc_auc(y, scores)), "average_precision": float(average_precision(y, scores))}
-    order = np.argsort(-scores, kind="mergesort")[:max(top, 0)]
-    summary = {
-        "detector": detector_name(model, detector),
-        "params": jsonable(model.get_params()),
-        "rows": int(scores.size),
-        "features": int(X.shape[1]),
-        "feature_names": names or [f"x{j}" for j in range(X.shape[1])],
-        "anomalies": int(labels.sum()),
-        "threshold": float(model.threshold_),
-        "scores": scores,
-        "labels": labels,
-        "top": [{"row": int(i), "score": float(scores[i]), "label": int(labels[i])} for i in order],
-        "metrics": metrics,
-        "timings": {"fit_s": round(fit_s, 6)},
-    }
-    return summary, model
+    result = fit_detector(create(detector, params), with_names(X, names), y)
+    summary = result.summary(top=max(top, 0))
+    summary.update(params=jsonable(summary["params"]), features=int(X.shape[1]),
+                   feature_names=names or [f"x{j}" for j in range(X.shape[1])], scores=result.scores,
+                   labels=result.labels, timings={k: round(v, 6) for k, v in result.timings.items()})
+    return summary, result.model
 
 
 def histogram(scores: np.ndarray, bins: int = HISTOGRAM_BINS) -> dict[str, list[float]]:

@@ -1,4 +1,4 @@
-"""Everything one server instance holds: settings, key store, model registry, model cache and metrics."""
+"""Everything one server instance holds: settings, key store, model store, model cache and metrics."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class ServerState:
 
     @property
     def store(self) -> Any:
-        """The model registry (``ModelStore.from_env()`` unless one was given), opened on first use."""
+        """The model store (``ModelStore.from_env()`` unless one was given), opened on first use."""
         if self._store is None:
             with self._store_lock:
                 if self._store is None:

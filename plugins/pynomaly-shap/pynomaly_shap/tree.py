@@ -22,7 +22,9 @@ def tree_model(detector: Any) -> Any:
     estimator = getattr(detector, "estimator_", None)
     kind = f"{type(estimator).__module__}.{type(estimator).__name__}"
     if estimator is None or kind not in SUPPORTED:
-        name = getattr(detector, "detector_name", "") or type(detector).__name__
+        from pynomaly_core.pipeline import qualified_name_of
+
+        name = qualified_name_of(detector)
         raise InputError(f"shap.tree: {name} is not a tree-based detector SHAP can read (supported: "
                          f"{', '.join(sorted(SUPPORTED.values()))}); use shap.kernel for any detector")
     return estimator

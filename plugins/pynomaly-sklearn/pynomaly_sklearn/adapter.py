@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pynomaly_core.base import BaseDetector
-from pynomaly_core.errors import InputError
+from pynomaly_core.errors import InputError, first_line
 
 
 class SklearnAdapter(BaseDetector):
@@ -58,5 +58,4 @@ def user_errors(name: str) -> Iterator[None]:
     except InputError:
         raise
     except ValueError as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{name}: {first_line}") from exc
+        raise InputError(f"{name}: {first_line(exc)}") from exc

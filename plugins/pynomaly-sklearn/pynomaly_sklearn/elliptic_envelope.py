@@ -16,7 +16,7 @@ class EllipticEnvelopeDetector(ArrayState, SklearnAdapter):
     sets its ``offset_`` from them). Saved safely: location, covariance and precision are plain arrays.
     """
 
-    detector_name = "sklearn.elliptic_envelope"
+    qualified_name = "sklearn.elliptic_envelope"
     estimator_class = EllipticEnvelope
     state_attributes = ("location_", "covariance_", "precision_", "support_", "dist_", "raw_location_",
                         "raw_covariance_", "raw_support_", "offset_", "n_features_in_")

@@ -15,7 +15,7 @@ class IsolationForestDetector(PickledState, SklearnAdapter):
     private internals (per-tree path-length caches), which change between releases.
     """
 
-    detector_name = "sklearn.iforest"
+    qualified_name = "sklearn.iforest"
     estimator_class = IsolationForest
 
     def __init__(

@@ -24,7 +24,7 @@ class LOFDetector(SklearnAdapter):
     refits; the refit's training scores must equal the saved ones or loading fails.
     """
 
-    detector_name = "sklearn.lof"
+    qualified_name = "sklearn.lof"
     estimator_class = LocalOutlierFactor
     fixed_params = {"novelty": True}
 
@@ -64,5 +64,5 @@ class LOFDetector(SklearnAdapter):
         super()._load_artefacts(directory, artefacts, trust)
         refit = -self.estimator_.negative_outlier_factor_
         if refit.shape != self.decision_scores_.shape or not np.array_equal(refit, self.decision_scores_):
-            raise IntegrityError(f"{directory}: refitting {self.detector_name} on the saved rows does not reproduce "
+            raise IntegrityError(f"{directory}: refitting {self.qualified_name} on the saved rows does not reproduce "
                                  "the saved training scores (another scikit-learn version or platform?)")

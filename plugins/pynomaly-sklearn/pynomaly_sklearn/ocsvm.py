@@ -15,7 +15,7 @@ class OneClassSVMDetector(PickledState, SklearnAdapter):
     ...), so a pickle-free restore would depend on scikit-learn internals.
     """
 
-    detector_name = "sklearn.ocsvm"
+    qualified_name = "sklearn.ocsvm"
     estimator_class = OneClassSVM
 
     def __init__(

@@ -17,7 +17,7 @@ class SGDOneClassSVMDetector(ArrayState, SklearnAdapter):
     offset and SGD counters (and the averaging buffers when ``average``) are plain arrays.
     """
 
-    detector_name = "sklearn.sgd_ocsvm"
+    qualified_name = "sklearn.sgd_ocsvm"
     estimator_class = SGDOneClassSVM
     state_attributes = ("coef_", "offset_", "t_", "n_iter_", "n_features_in_", "_standard_coef",
                         "_standard_intercept", "_average_coef", "_average_intercept")

@@ -34,9 +34,12 @@ from pynomaly_core.testing.deep_checks.mmd import (
 )
 from pynomaly_core.testing.deep_checks.persistence import (
     ExecutingPayload,
+    check_cross_validate_in_parallel,
+    check_pickle_round_trip_gives_identical_scores,
     check_replaced_artefact_is_refused,
     check_round_trip_gives_identical_scores,
     check_scaler_is_stored_with_the_model,
+    mean_score,
     rehash_artefact,
 )
 from pynomaly_core.testing.deep_checks.training import (
@@ -62,6 +65,7 @@ __all__ = [
     "PermutationTest",
     "check_a_shift_is_detected_and_reported",
     "check_batched_scoring_equals_one_batch",
+    "check_cross_validate_in_parallel",
     "check_detect_with_the_autoencoder_prints_json",
     "check_detectors_list_shows_the_detectors",
     "check_early_stopping_stops_and_restores_the_best_epoch",
@@ -69,6 +73,7 @@ __all__ = [
     "check_invalid_parameters_are_one_line_input_errors",
     "check_missing_gpu_is_an_input_error",
     "check_p_values_equal_the_reference_on_continuous_data",
+    "check_pickle_round_trip_gives_identical_scores",
     "check_registered_through_the_drift_test_hook",
     "check_replaced_artefact_is_refused",
     "check_round_trip_gives_identical_scores",
@@ -85,6 +90,7 @@ __all__ = [
     "check_without_validation_all_epochs_run",
     "in_process_cli",
     "invalid_parameter_cases",
+    "mean_score",
     "rehash_artefact",
     "subprocess_cli",
 ]

@@ -1,8 +1,9 @@
-"""Saving and loading deep detectors: round trip, stored scaler, replaced (hostile or foreign) artefacts."""
+"""Saving and loading deep detectors: round trip, stored scaler, replaced (hostile or foreign) artefacts, pickling."""
 
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,3 +73,41 @@ def check_replaced_artefact_is_refused(path: Path, artefact: str, write: Callabl
     if capsys is not None:
         assert "executed" not in capsys.readouterr().out
     return info.value
+
+
+def check_pickle_round_trip_gives_identical_scores(cls: type, train: np.ndarray, test: np.ndarray,
+                                                   params: dict[str, Any]) -> tuple[Any, Any]:
+    """A fitted detector pickles (``joblib.dump``, multiprocessing and ``cross_validate(n_jobs=2)`` need it) and the
+    copy keeps the class, params, threshold and exactly the scores and labels; returns (original, copy)."""
+    detector = cls(**params, random_state=0).fit(train)
+    restored = pickle.loads(pickle.dumps(detector))
+    assert type(restored) is cls and restored.get_params() == detector.get_params()
+    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))
+    np.testing.assert_array_equal(restored.predict(test), detector.predict(test))
+    assert restored.threshold_ == detector.threshold_
+    np.testing.assert_array_equal(restored.decision_scores_, detector.decision_scores_)
+    return detector, restored
+
+
+def mean_score(estimator: Any, X: np.ndarray, y: Any = None) -> float:
+    """A scikit-learn scorer for unlabelled detectors: the mean anomaly score (module level, so it pickles)."""
+    return float(np.mean(estimator.decision_function(X)))
+
+
+def check_cross_validate_in_parallel(estimator: Any, X: np.ndarray, *, n_jobs: int = 2, cv: int = 2) -> list[Any]:
+    """``sklearn.model_selection.cross_validate(n_jobs=2, return_estimator=True)`` fits ``estimator`` (with a
+    ``random_state``) in worker processes and sends the fitted copies back pickled: each scores like the same fit
+    made here. Returns the fitted estimators."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, cross_validate
+
+    folds = KFold(cv)
+    result = cross_validate(estimator, X, cv=folds, n_jobs=n_jobs, return_estimator=True, scoring=mean_score,
+                            error_score="raise")
+    fitted = list(result["estimator"])
+    assert len(fitted) == cv
+    for model, (train_rows, test_rows), test_score in zip(fitted, folds.split(X), result["test_score"], strict=True):
+        here = clone(estimator).fit(X[train_rows])
+        np.testing.assert_allclose(model.decision_function(X), here.decision_function(X), rtol=1e-5, atol=1e-6)
+        assert test_score == mean_score(model, X[test_rows])
+    return fitted
