@@ -31,6 +31,8 @@ CAPABILITIES = {
                        "batches (out-of-core scoring refuses it)",
     "transductive": "scores only the rows it was fitted on (decision_scores_ after fit); new rows need a new fit",
     "single_feature": "fits data with exactly one feature",
+    "float32": "computes in float32: scores agree across runs, batches and devices to float32 precision (about 1e-7 "
+               "relative), not bit for bit",
 }
 
 #: What a detector spec's ``presets`` may name: roles in which the core uses a detector without the user naming it.
@@ -38,6 +40,8 @@ PRESETS = {
     "default_ensemble": "a member of builtin.ensemble's default members, with these parameters",
     "automl": "a candidate of AutoML's pool (unsupervised selection, and the first round of the supervised "
               "search), with these parameters",
+    "quick": "small settings (fewer epochs, members or components) that keep tests and smoke runs fast; they check "
+             "behaviour, not accuracy",
 }
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -91,11 +91,14 @@ class _Lookup:
 
     def term(self, column: np.ndarray, j: int) -> np.ndarray:
         """log2(density + alpha) of the bin of every value of feature ``j``."""
-        low, high = self.edges[0, j], self.edges[-1, j]
-        term = self.table[:, j][np.searchsorted(self.edges[:, j], column, side="left")]
-        # fl(low - x) decreases with x, so the smallest value tells whether any value is far below (likewise above)
-        if low - column.min() > self.below_reach[j]:
-            term[(low - column) > self.below_reach[j]] = self.lowest[j]
-        if column.max() - high > self.above_reach[j]:
-            term[(column - high) > self.above_reach[j]] = self.lowest[j]
+        index = np.searchsorted(self.edges[:, j], column, side="left")
+        term = self.table[:, j][index]
+        last = self.edges.shape[0]  # the index of a value above the range
+        low, high = index.min(), index.max()
+        if low == 0:  # at or below the range: within the reach it counts as the first bin, beyond as the lowest
+            rows = np.flatnonzero(index == 0)
+            term[rows[(self.edges[0, j] - column[rows]) > self.below_reach[j]]] = self.lowest[j]
+        if high == last:
+            rows = np.flatnonzero(index == last)
+            term[rows[(column[rows] - self.edges[-1, j]) > self.above_reach[j]]] = self.lowest[j]
         return term

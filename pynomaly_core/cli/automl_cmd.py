@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
         candidates: str | None = typer.Option(None, "--candidates", help="Comma-separated detector names "
                                               "(default: the installed part of the built-in grid)."),
         folds: int = typer.Option(3, "--folds", help="Cross-validation folds (with --labels)."),
-        top_k: int = typer.Option(5, "--top-k", help="Unsupervised: how many consensus leaders to combine."),
+        top_k: int | None = typer.Option(None, "--top-k", help="Unsupervised: how many consensus leaders join the "
+                                         "default ensemble's members (default 3), or are combined when --candidates "
+                                         "are named (default 5)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the folds and of seeded detectors."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing model directory."),
         columns: str | None = COLUMNS,
@@ -66,9 +68,12 @@ def register(app: typer.Typer) -> None:
                         "registered": None if registered is None else registered.ref})
             return
         metric = "roc_auc" if result.mode == "supervised" else "consensus"
-        print_table(f"automl leaderboard ({result.mode}, {metric})", ["rank", "detector", metric, "seconds"],
-                    [(r["rank"], r["label"], f"{r[metric]:.4f}",
-                      f"{r.get('fit_score_s', r.get('fit_s', 0.0)):.2f}") for r in result.leaderboard])
+        role = {(True, True): "default member", (True, False): "added", (False, False): "", (False, True): ""}
+        columns = ["rank", "detector", metric, "seconds"] + (["in model"] if result.mode == "unsupervised" else [])
+        print_table(f"automl leaderboard ({result.mode}, {metric})", columns,
+                    [(r["rank"], r["label"], f"{r[metric]:.4f}", f"{r.get('fit_score_s', r.get('fit_s', 0.0)):.2f}",
+                      *([role[r["chosen"], r["default_member"]]] if result.mode == "unsupervised" else []))
+                     for r in result.leaderboard])
         if result.skipped:
             echo(f"not evaluated ({len(result.skipped)}, budget or errors): {', '.join(result.skipped)}")
         chosen = result.best_name

@@ -9,7 +9,10 @@ from __future__ import annotations
 from pynomaly_core.deep.design import PARAMS
 from pynomaly_core.specs import DetectorSpec, DriftTestSpec
 
-CAPABILITIES = frozenset({"save", "deterministic_with_seed", "gpu", "progress"})
+CAPABILITIES = frozenset({"save", "deterministic_with_seed", "gpu", "progress", "float32"})
+#: Few epochs and large batches: the conformance kit and scikit-learn's checks stay fast (see ``quick`` in
+#: :data:`pynomaly_core.specs.PRESETS`).
+QUICK = {"epochs": 5, "batch_size": 64}
 
 #: Detector name → (class name in ``<package>.<name>``, summary with ``{framework}`` to fill in).
 _DETECTORS = {
@@ -25,7 +28,7 @@ def detector_specs(package: str, framework: str) -> list[DetectorSpec]:
     """AutoEncoder, VAE and DeepSVDD of the backend whose import package is ``package`` (e.g. ``pynomaly_torch``)."""
     return [
         DetectorSpec(name=name, summary=summary.format(framework=framework), target=f"{package}.{name}:{cls}",
-                     params=PARAMS[name], capabilities=CAPABILITIES)
+                     params=PARAMS[name], capabilities=CAPABILITIES, presets={"quick": QUICK})
         for name, (cls, summary) in _DETECTORS.items()
     ]
 

@@ -420,7 +420,8 @@ def plugin_checks(
 ) -> list[tuple[str, Callable[[], None]]]:
     """(test id, check) pairs for every contribution of ``plugin``; used by ``parametrize_plugin_checks``.
 
-    ``params`` maps a detector's qualified name to constructor overrides for the checks (e.g. fewer epochs);
+    ``params`` maps a detector's qualified name to constructor overrides for the checks (default: its ``quick``
+    preset, e.g. fewer epochs);
     ``skip`` maps a test id (``plugin.name::check``) to the reason it is skipped, shown by pytest.
     """
     registry = _registry()
@@ -431,7 +432,7 @@ def plugin_checks(
     for spec in registry.detectors(plugin=plugin):
         if "tabular" not in spec.data_kinds:
             continue
-        overrides = params.get(spec.qualified_name, {})
+        overrides = params.get(spec.qualified_name, dict(spec.presets.get("quick", {})))
         checks += [(f"{spec.qualified_name}::{c.__name__.removeprefix('check_')}",
                     partial(c, spec.qualified_name, **overrides)) for c in DETECTOR_CHECKS]
     for spec in registry.specs("explainer", plugin=plugin):

@@ -1,8 +1,9 @@
 """Every tabular PyOD detector through pynomaly's conformance kit.
 
-``PARAMS`` shrinks training (epochs, ensemble sizes) so the battery stays fast; the checks test the contract,
-not accuracy. Every skip below names a verified property of PyOD 3.6.7 or an absent optional package; the
-skipped behaviour is covered in ``test_pyod_detectors.py`` where it can be.
+Each model's ``quick`` preset (:mod:`pynomaly_pyod.presets`) shrinks training (epochs, ensemble sizes) so the
+battery stays fast; the checks test the contract, not accuracy. Every skip below names a verified property of
+PyOD 3.6.7 or an absent optional package; the skipped behaviour is covered in ``test_pyod_detectors.py`` where it can
+be.
 """
 
 from __future__ import annotations
@@ -12,30 +13,10 @@ import pytest
 from pynomaly_pyod import catalog
 from pynomaly_pyod.catalog import MODELS
 from pynomaly_pyod.dependencies import missing_packages
+from pynomaly_pyod.presets import QUICK
 
 from pynomaly_core import create_detector
 from pynomaly_core.testing import DETECTOR_CHECKS, parametrize_plugin_checks
-
-QUIET = {"verbose": 0}
-PARAMS: dict[str, dict] = {
-    # PyOD requires this parameter (no default).
-    "pyod.lscp": {"detector_list": ["lof", "knn"]},
-    # Speed only: fewer epochs, smaller networks, members and components.
-    "pyod.ae1svm": {"epochs": 1, "kernel_approx_features": 32, "hidden_neurons": [8, 4]},
-    "pyod.alad": {"epochs": 3},
-    "pyod.anogan": {"epochs": 1, "epochs_query": 1, "G_layers": [4], "D_layers": [4]},
-    "pyod.auto_encoder": {"epoch_num": 1, "hidden_neuron_list": [8, 4], **QUIET},
-    "pyod.deep_svdd": {"epochs": 1, "hidden_neurons": [8, 4], **QUIET},
-    "pyod.dif": {"n_ensemble": 8, "n_estimators": 4},
-    "pyod.kpca": {"n_components": 20},
-    "pyod.lunar": {"n_epochs": 5},
-    "pyod.mo_gaal": {"k": 2, "stop_epochs": 3},
-    "pyod.rgraph": {"maxiter": 5, "transition_steps": 3, "support_size": 20, "blocksize_test_data": 100,
-                    "verbose": False},
-    "pyod.so_gaal": {"stop_epochs": 3},
-    "pyod.so_gaal_new": {"epoch_num": 3, **QUIET},
-    "pyod.vae": {"epoch_num": 1, "encoder_neuron_list": [8], "decoder_neuron_list": [8], **QUIET},
-}
 
 FITTING = [check.__name__.removeprefix("check_") for check in DETECTOR_CHECKS
            if check.__name__ != "check_spec_matches_signature"]
@@ -139,7 +120,7 @@ def _skips() -> dict[str, str]:
     return skips
 
 
-@parametrize_plugin_checks("pyod", params=PARAMS, skip=_skips())
+@parametrize_plugin_checks("pyod", skip=_skips())
 def test_pyod_conformance(check):
     check()
 
@@ -153,7 +134,8 @@ def test_float32_row_permutation(name: str) -> None:
     rng = np.random.default_rng(0)
     train, test = rng.normal(size=(300, 4)), rng.normal(size=(60, 4))
     test[0] = 8.0
-    params = {"random_state": 0, **PARAMS.get(name, {})} if catalog.get(name).seed_param else PARAMS.get(name, {})
+    quick = QUICK.get(catalog.get(name).name, {})
+    params = {"random_state": 0, **quick} if catalog.get(name).seed_param else quick
     detector = create_detector(name, **params).fit(train)
     order = np.random.default_rng(1).permutation(test.shape[0])
     np.testing.assert_allclose(detector.decision_function(test[order]), detector.decision_function(test)[order],

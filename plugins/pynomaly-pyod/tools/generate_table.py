@@ -20,7 +20,8 @@ Read from the source: ``transductive`` (``decision_function`` only raises NotImp
 and ``standard_threshold`` (``fit`` ends with PyOD's default threshold). Capabilities: ``save`` for ``SAFE_STATE``,
 else ``pickle_save`` (neither when transductive or in ``UNSAVEABLE``); ``deterministic_with_seed`` unless the model
 is in ``UNSEEDED`` or needs torch without a seed parameter; ``gpu`` with a ``device`` parameter; ``supervised``;
-``transductive``; ``batch_dependent`` (``BATCH_DEPENDENT``); ``single_feature`` (``SINGLE_FEATURE``). The curated
+``transductive``; ``batch_dependent`` (``BATCH_DEPENDENT``); ``single_feature`` (``SINGLE_FEATURE``); ``float32``
+for the models that need torch. The curated
 sets below say why for each entry; the conformance kit checks the batch and transductive claims against the models.
 """
 
@@ -404,6 +405,8 @@ def _row(target: str, node: ast.ClassDef, kb: dict[str, Any] | None) -> dict[str
         capabilities.add("deterministic_with_seed")  # a torch model without a seed parameter is not
     if "device" in params:
         capabilities.add("gpu")
+    if "torch" in requires:  # PyOD's torch models train and score in float32
+        capabilities.add("float32")
     if supervised:
         capabilities.add("supervised")
     return {

@@ -117,3 +117,29 @@ def test_rejects_what_is_not_a_detector():
         as_sklearn(create_detector("builtin.ecod"), contamination=0.2)
     with pytest.raises(InputError, match="unknown parameter"):
         as_sklearn("builtin.ecod", n_bins=3)
+
+
+def test_fit_predict_rescores_the_training_rows_as_its_docstring_says():
+    """``fit_predict`` is ``fit().predict()`` (scikit-learn's rule); for a k-NN detector, whose training scores leave
+    each row out, it flags fewer rows than the detector's own training labels, and the docstring says so."""
+    from pathlib import Path
+
+    from pynomaly_core.builtin.loaders import load_npz
+
+    X = load_npz(str(Path(__file__).resolve().parents[3] / "examples" / "data" / "cardio.npz")).X
+    model = as_sklearn("pyod.knn")
+    flagged = model.fit_predict(X) == -1
+    np.testing.assert_array_equal(flagged, model.predict(X) == -1)
+    assert round(100 * flagged.mean(), 2) == 7.65 and round(100 * model.detector_.labels_.mean(), 2) == 9.99
+    import pynomaly_sklearn.estimator as estimator
+
+    assert "7.65 % against 9.99 %" in estimator.__doc__
+
+
+def test_labels_that_are_not_all_strings_are_checked_by_value_and_type():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    model = as_sklearn("builtin.hbos").fit(pd.DataFrame(X, columns=[1, "1", "x"]))
+    np.testing.assert_array_equal(model.predict(pd.DataFrame(X, columns=[1, "1", "x"])), model.predict(X))
+    for swapped in (["1", 1, "x"], ["1", "1", "x"]):
+        with pytest.raises(InputError, match=r"as_sklearn: columns .* differ from the fitted columns \[1, '1', 'x'\]"):
+            model.predict(pd.DataFrame(X, columns=swapped))

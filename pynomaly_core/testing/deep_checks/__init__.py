@@ -35,6 +35,7 @@ from pynomaly_core.testing.deep_checks.mmd import (
 from pynomaly_core.testing.deep_checks.persistence import (
     ExecutingPayload,
     check_cross_validate_in_parallel,
+    check_missing_gpu_loads_on_the_cpu,
     check_pickle_round_trip_gives_identical_scores,
     check_replaced_artefact_is_refused,
     check_round_trip_gives_identical_scores,
@@ -72,6 +73,7 @@ __all__ = [
     "check_false_positive_rate_under_the_null_is_near_alpha",
     "check_invalid_parameters_are_one_line_input_errors",
     "check_missing_gpu_is_an_input_error",
+    "check_missing_gpu_loads_on_the_cpu",
     "check_p_values_equal_the_reference_on_continuous_data",
     "check_pickle_round_trip_gives_identical_scores",
     "check_registered_through_the_drift_test_hook",

@@ -89,6 +89,23 @@ def check_pickle_round_trip_gives_identical_scores(cls: type, train: np.ndarray,
     return detector, restored
 
 
+def check_missing_gpu_loads_on_the_cpu(cls: type, train: np.ndarray, test: np.ndarray, params: dict[str, Any],
+                                       directory: Path, warning: str) -> Any:
+    """A model saved with ``device="cuda"`` loads on a machine without a GPU: on the CPU, with a RuntimeWarning
+    matching ``warning``, and scores as before. Returns the restored detector (its ``device_`` is backend-specific)."""
+    import pytest
+
+    detector = cls(**params, random_state=0).fit(train)
+    path = detector.save(directory / "model")
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["params"]["device"] = "cuda"  # as if saved on a machine with a GPU
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(RuntimeWarning, match=warning):
+        restored = load(path)
+    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))
+    return restored
+
+
 def mean_score(estimator: Any, X: np.ndarray, y: Any = None) -> float:
     """A scikit-learn scorer for unlabelled detectors: the mean anomaly score (module level, so it pickles)."""
     return float(np.mean(estimator.decision_function(X)))
