@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynomaly_core.specs import DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec, Spec
+from pynomaly_core.specs import ConnectorSpec, DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec, Spec
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ KINDS: tuple[ContributionKind, ...] = (
     ContributionKind("loader", "loaders", "loader", LoaderSpec),
     ContributionKind("explainer", "explainers", "explainer", ExplainerSpec),
     ContributionKind("drift_test", "drift_tests", "drift test", DriftTestSpec),
+    ContributionKind("connector", "connectors", "stream connector", ConnectorSpec),
 )
 
 BY_KEY: dict[str, ContributionKind] = {kind.key: kind for kind in KINDS}

@@ -21,6 +21,8 @@ DATA_KINDS = frozenset({"tabular", "graph", "timeseries"})
 
 CAPABILITIES = {
     "partial_fit": "can be updated with new batches through partial_fit",
+    "online": "learns one record at a time (learn_one/score_one, vectorised learn_many/score_many); scoring "
+              "changes nothing",
     "gpu": "can run on a GPU when one is visible",
     "save": "fitted state can be saved and loaded in a safe format",
     "pickle_save": "fitted state is saved with pickle: loading needs trust=True",
@@ -223,6 +225,37 @@ class DriftTestSpec(Spec):
     """A drift test: ``target`` is a class ``Test(**params)`` with ``run(reference, current) -> DriftReport``."""
 
     kind: ClassVar[str] = "drift_test"
+
+
+@dataclass(frozen=True)
+class ConnectorSpec(Spec):
+    """A stream connector (``pynomaly stream``): ``target`` is a class with class methods ``source(url, *, credit,
+    **options)`` and ``sink(url, **options)`` following :mod:`pynomaly_core.stream.contract`.
+
+    ``schemes`` (``"amqp"``) and ``suffixes`` (``".jsonl"``) say which URLs it handles; ``roles`` whether it reads
+    (``source``), writes (``sink``) or both.
+    """
+
+    kind: ClassVar[str] = "connector"
+
+    schemes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset({"source", "sink"})
+
+    def validate(self) -> None:
+        super().validate()
+        object.__setattr__(self, "schemes", tuple(s.lower() for s in self.schemes))
+        object.__setattr__(self, "suffixes", tuple(s.lower() for s in self.suffixes))
+        object.__setattr__(self, "roles", frozenset(_as_set(self.roles)))
+        if not self.roles or self.roles - {"source", "sink"}:
+            raise InvalidSpecError(f"connector spec {self.name!r}: roles must be a non-empty subset of "
+                                   f"['sink', 'source'], got {sorted(self.roles)}")
+        if not self.schemes and not self.suffixes:
+            raise InvalidSpecError(f"connector spec {self.name!r}: give the URL schemes or file suffixes it handles")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "schemes": list(self.schemes), "suffixes": list(self.suffixes),
+                "roles": sorted(self.roles)}
 
 
 def resolve_target(target: str) -> Any:

@@ -156,6 +156,6 @@ def test_trace_environment_prints_every_hook_call(tmp_path):
 def test_listing_columns_follow_the_kinds(tmp_path):
     out = run_cli(["plugins", "list"], tmp_path)
     header = out.stdout.splitlines()[1]
-    assert [kind.column for kind in KINDS] == [c for c in ("detectors", "loaders", "explainers", "drift tests")
-                                                if c in header]
+    assert [kind.column for kind in KINDS] == [c for c in ("detectors", "loaders", "explainers", "drift tests",
+                                                           "connectors") if c in header]
     assert listing(tmp_path)["builtin"]["drift_tests"] == 5

@@ -85,6 +85,13 @@ class ECOD(BaseDetector):
             return left + right  # the skewness-chosen tail is both tails, which dominates either one
         return np.maximum(left, right)
 
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Each feature's tail term (rows × features; with ``combine="per_feature"`` rows sum to the score)."""
+        self._check_fitted()
+        X = self._validate_for_scoring(X)
+        return np.column_stack([self._feature_contribution(np.ascontiguousarray(X[:, j]), j)
+                                for j in range(X.shape[1])])
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         if X.shape[0] <= _CHUNK_ROWS:
             return self._score_chunk(X)

@@ -53,7 +53,18 @@ class HBOS(BaseDetector):
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.hist_, self.bin_edges_ = state["hist"], state["bin_edges"]
 
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Each feature's part of the score, ``-log2(density + alpha)`` (rows × features; rows sum to the score)."""
+        self._check_fitted()
+        return -np.column_stack(self._terms(self._validate_for_scoring(X)))
+
     def _score(self, X: np.ndarray) -> np.ndarray:
+        total = np.zeros(X.shape[0])
+        for term in self._terms(X):  # feature by feature, in the reference's order of additions
+            total -= term
+        return total
+
+    def _terms(self, X: np.ndarray) -> list[np.ndarray]:
         n_bins = self.hist_.shape[0]
         edges = self.bin_edges_
         log_density = np.log2(self.hist_ + self.alpha)
@@ -69,13 +80,8 @@ class HBOS(BaseDetector):
         with np.errstate(over="ignore", invalid="ignore"):  # distances beyond the float maximum compare as inf
             if workers > 1:
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    terms = list(pool.map(lookup.term, columns, range(len(columns))))
-            else:
-                terms = [lookup.term(column, j) for j, column in enumerate(columns)]
-        total = np.zeros(X.shape[0])
-        for term in terms:  # feature by feature, in the reference's order of additions
-            total -= term
-        return total
+                    return list(pool.map(lookup.term, columns, range(len(columns))))
+            return [lookup.term(column, j) for j, column in enumerate(columns)]
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,13 @@ class Mahalanobis(BaseDetector):
         self.scale_ = float(state["scale"]) if "scale" in state else 1.0  # models saved before the scaled precision
         self.unit_ = float(state["unit"]) if "unit" in state else 1.0  # models saved before the power-of-two unit
 
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Each feature's part of the squared distance, ``c_j (P c)_j`` for the centred, scaled row ``c``
+        (rows × features; rows sum to the score, before it is clipped at 0)."""
+        self._check_fitted()
+        centred = (self._validate_for_scoring(X) / self.unit_ - self.mean_) / self.scale_
+        return centred * (centred @ self.precision_)
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         centred = (X / self.unit_ - self.mean_) / self.scale_
         return np.maximum(np.einsum("ij,ij->i", centred @ self.precision_, centred), 0.0)

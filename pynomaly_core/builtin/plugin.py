@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynomaly_core.hookspecs import hookimpl
-from pynomaly_core.specs import DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec
+from pynomaly_core.specs import ConnectorSpec, DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec
 
 _SAFE = {"save", "deterministic_with_seed"}
 #: Roles of the built-in detectors in the default ensemble and AutoML's pool (chosen in benchmarks/bench_defaults.py).
@@ -54,6 +54,29 @@ def register_detectors(register):
                 "contamination": 0.1, "random_state": None},
         capabilities=_SAFE,
         search_space={"normalization": ["rank"], "combination": ["maximum", "aom"]},
+    ))
+    register(DetectorSpec(
+        name="half_space_trees",
+        summary="Half-Space Trees (Tan, Ting & Liu, 2011), online: river's trees and scores, vectorised over records.",
+        target="pynomaly_core.builtin.half_space_trees:HalfSpaceTrees",
+        params={"n_trees": 10, "height": 8, "window_size": 250, "limits": "first_window", "random_state": None,
+                "contamination": 0.1},
+        capabilities=_SAFE | {"partial_fit", "online"},
+    ))
+    register(DetectorSpec(
+        name="streaming_zscore",
+        summary="Online robust z-score: median and MAD per feature over a sliding window of recent records.",
+        target="pynomaly_core.builtin.streaming_zscore:StreamingZScore",
+        params={"window_size": 1000, "aggregate": "max", "contamination": 0.1},
+        capabilities=_SAFE | {"partial_fit", "online"},
+    ))
+    register(DetectorSpec(
+        name="decayed_hbos",
+        summary="Online HBOS: fixed-edge histograms whose counts decay per record, so old data is forgotten.",
+        target="pynomaly_core.builtin.decayed_hbos:DecayedHBOS",
+        params={"n_bins": 10, "alpha": 0.1, "tol": 0.5, "decay": 0.001, "limits": None, "init_size": 256,
+                "contamination": 0.1},
+        capabilities=_SAFE | {"partial_fit", "online"},
     ))
 
 
@@ -149,4 +172,22 @@ def register_explainers(register):
         summary="Counterfactual: fewest, smallest feature moves toward the background median that make a row normal.",
         target="pynomaly_core.builtin.counterfactual:CounterfactualExplainer",
         params={"threshold": None, "max_features": None, "tolerance": 1e-3},
+    ))
+
+
+@hookimpl
+def register_connectors(register):
+    register(ConnectorSpec(
+        name="stdio",
+        summary="Standard input (JSON Lines, one message per line) as a source, standard output as a sink: URL '-'.",
+        target="pynomaly_core.stream.files:StdioConnector",
+        schemes=("stdio",),
+    ))
+    register(ConnectorSpec(
+        name="jsonl",
+        summary="A JSON Lines file, one message per line; resumable with a checkpoint, can follow a growing file.",
+        target="pynomaly_core.stream.files:JsonLinesConnector",
+        schemes=("file",),
+        suffixes=(".jsonl", ".ndjson"),
+        params={"checkpoint": None, "follow": False, "fsync": False},
     ))

@@ -43,6 +43,11 @@ class RobustZScore(BaseDetector):
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.median_, self.scale_ = state["median"], state["scale"]
 
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Each feature's robust z-score (rows × features)."""
+        self._check_fitted()
+        return np.abs(self._validate_for_scoring(X) - self.median_) / self.scale_
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         z = np.abs(X - self.median_) / self.scale_
         return {"max": np.max, "mean": np.mean, "sum": np.sum}[self.aggregate](z, axis=1)

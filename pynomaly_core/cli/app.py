@@ -23,6 +23,7 @@ from pynomaly_core.cli import (
     models_cmd,
     plugins_cmd,
     score_cmd,
+    stream_cmd,
     train_cmd,
 )
 from pynomaly_core.cli.options import STRICT, enforce_strict
@@ -53,6 +54,7 @@ def build_app() -> typer.Typer:
     detect_cmd.register(app)
     train_cmd.register(app)
     score_cmd.register(app)
+    stream_cmd.register(app)
     drift_cmd.register(app)
     explain_cmd.register(app)
     benchmark_cmd.register(app)

@@ -35,6 +35,8 @@ BY_CAPABILITY = {
     "float32": {
         "check_methods_subset_invariance": "declared float32: a row scored in a batch of another size can differ in "
                                            "the last float32 bits (a few 1e-7), above the check's 1e-7 tolerance",
+        "check_methods_sample_order_invariance": "declared float32: a row scored at another place in the batch can "
+                                                 "differ in the last float32 bits, above the check's 1e-7 tolerance",
     },
 }
 
