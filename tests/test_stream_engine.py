@@ -105,6 +105,24 @@ def test_binary_frames_in_and_out(model_dir):
         run.run()
 
 
+@pytest.mark.parametrize("output", ["json", "binary"])
+def test_result_payloads_hold_at_most_batch_rows_records(model_dir, output):
+    """One receive can bring more records than --batch-rows (many records per message, a deep window): the results
+    still go out as payloads of at most --batch-rows records (brokers cap a message's size), in arrival order."""
+    model = pn.load(model_dir)
+    rows = sensor_rows()[:900]
+    frames = [encode_binary_frame(np.arange(i, i + 300), rows[i:i + 300]) for i in range(0, 900, 300)]
+    run, sink = engine(model, frames, output=output, batch_rows=128, window=100)
+    assert run.run().records == 900
+    if output == "binary":
+        parts = [decode_results_binary(p) for p in sink.payloads]
+        sizes, ids = [p[0].size for p in parts], np.concatenate([p[0] for p in parts]).tolist()
+    else:
+        parts = [[json.loads(line) for line in p.splitlines()] for p in sink.payloads]
+        sizes, ids = [len(p) for p in parts], [r["id"] for p in parts for r in p]
+    assert max(sizes) <= 128 and ids == list(range(900))
+
+
 # -- bad messages -------------------------------------------------------------------------------------------------
 def test_a_thousand_malformed_messages_all_go_to_the_dead_letters_and_the_stream_goes_on(model_dir):
     model = pn.load(model_dir)

@@ -228,6 +228,7 @@ class StreamEngine:
                 want = min(room, self._remaining_messages())
                 if want <= 0:
                     break
+                want = min(want, max(1, self.config.batch_rows - pending.n_records))  # a message holds >= 1 record
                 try:
                     messages = self.source.get().receive(want, self._timeout(oldest))
                 except ConnectorUnavailable as exc:
@@ -365,15 +366,24 @@ class StreamEngine:
 
     def _results(self, batch: Decoded, scores: np.ndarray, labels: np.ndarray,
                  levels: list[str | None] | None) -> list[bytes]:
-        """The results of the batch as one payload (one message to a broker, the same bytes to a file): JSON Lines,
-        one line per record in arrival order, or one binary frame."""
+        """The results of the batch, in arrival order, as payloads of at most ``batch_rows`` records each (one
+        message to a broker, the same bytes to a file): JSON Lines, one line per record, or binary frames. The bound
+        keeps a message under brokers' size limits however many records one receive brought."""
         if self.sink is None:
             return []
-        if self.config.output == "binary":
-            if not all(batch.binary):
-                raise InputError("binary results need binary input frames (integer ids); use --output json")
-            return [encode_results_binary(batch.ids(), scores, labels)]
-        return [encode_results_json(batch.ids(), scores, labels, levels)]
+        binary = self.config.output == "binary"
+        if binary and not all(batch.binary):
+            raise InputError("binary results need binary input frames (integer ids); use --output json")
+        ids, step = batch.ids(), self.config.batch_rows
+        payloads = []
+        for lo in range(0, scores.size, step):
+            part = slice(lo, lo + step)
+            if binary:
+                payloads.append(encode_results_binary(ids[part], scores[part], labels[part]))
+            else:
+                payloads.append(encode_results_json(ids[part], scores[part], labels[part],
+                                                    None if levels is None else levels[part]))
+        return payloads
 
     def _events(self, batch: Decoded, X: np.ndarray, scores: np.ndarray, threshold: float,
                 levels: list[str | None]) -> list[bytes]:
