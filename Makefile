@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 PLUGIN_PROJECTS := $(wildcard plugins/*/pyproject.toml pynomaly-*/pyproject.toml)
 DISTS  := -e ".[dev]" $(foreach p,$(PLUGIN_PROJECTS),-e $(dir $(p)))
 SOURCES := pyproject.toml constraints.txt Makefile $(PLUGIN_PROJECTS)
+# Reference implementations the time-series metric tests compare against (Tatbul et al.'s prts, TSB-AD's VUS). Both
+# are pure Python and pin numpy<2 and a deep-learning stack they do not need for these functions: without their
+# dependencies (--no-deps) they import and run beside NumPy 2.
+REFERENCE_PKGS := prts==1.0.0.3 TSB-AD==1.5
 
 .PHONY: install browser demo test lint bench clean
 
@@ -25,6 +29,7 @@ $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt $(DISTS)
+	$(PY) -m pip install --quiet --no-deps $(REFERENCE_PKGS)
 	touch $(STAMP)
 
 demo: install
