@@ -39,8 +39,18 @@ def register(app: typer.Typer) -> None:
         plot: Path | None = typer.Option(None, "--plot", help="PNG: ROC-AUC per dataset and a rank summary."),
         max_train: int | None = typer.Option(None, "--max-train", help="Subsample larger training splits."),
         as_json: bool = typer.Option(False, "--json", help="Print the records and summary as JSON."),
+        timeseries: bool = typer.Option(False, "--timeseries", help="Time-series mode: --datasets is a NAB corpus "
+                                        "or a folder of labelled series (.csv with a label column, or .npz); "
+                                        "point, range, VUS and NAB metrics."),
+        max_buffer: int = typer.Option(100, "--max-buffer", help="--timeseries: largest VUS buffer (rows)."),
+        labels: str = typer.Option("label", "--labels", help="--timeseries: the label column of .csv series."),
+        plot_series: Path | None = typer.Option(None, "--plot-series", help="--timeseries: folder for one PNG per "
+                                                "series (values, windows, scores, flagged rows)."),
     ) -> None:
-        """Run the benchmark protocol (stratified 70/30 split, fit without labels, metrics on the test split)."""
+        """Run the benchmark protocol (stratified 70/30 split, fit without labels, metrics on the test split).
+
+        With --timeseries: fit each detector on each whole series and evaluate its (prequential) training scores.
+        """
         from pynomaly_core import benchmarking
         from pynomaly_core.cli.output import echo, print_json, print_table
         from pynomaly_core.errors import InputError
@@ -53,14 +63,25 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--seeds {seeds!r}: expected comma-separated integers") from None
         if output is not None:
             _check_file(output, benchmarking.OUTPUT_SUFFIXES, "--output")
-        if plot is not None:
-            _check_file(plot, (".png",), "--plot")
+        if plot is not None or plot_series is not None:
+            if plot is not None:
+                _check_file(plot, (".png",), "--plot")
             try:
                 import matplotlib  # noqa: F401
             except ImportError:
                 raise InputError("--plot needs matplotlib: pip install 'pynomaly[plot]'") from None
         for name in names:
             get_registry().detector(name)
+        if timeseries:
+            from pynomaly_core.cli.benchmark_ts import run_timeseries
+
+            if len(seed_list) > 1 or max_train is not None:
+                raise InputError("--timeseries takes one seed and no --max-train (each series is fitted whole)")
+            run_timeseries(datasets, names, seed=seed_list[0], max_buffer=max_buffer, labels=labels, output=output,
+                           plot=plot, plot_series=plot_series, as_json=as_json)
+            return
+        if plot_series is not None:
+            raise InputError("--plot-series needs --timeseries")
         files = benchmarking.dataset_files(datasets)
         total = len(files) * len(names) * len(seed_list)
         from rich.console import Console

@@ -11,7 +11,6 @@ from pynomaly_core.cli.options import (
     COLUMNS,
     CONTAMINATION,
     DATA,
-    DETECTOR,
     LABELS,
     LOADER,
     LOADER_OPTION,
@@ -22,12 +21,22 @@ from pynomaly_core.cli.options import (
     TOP,
 )
 
+DETECTOR = typer.Option(None, "--detector", "-d", help="Detector name (see `pynomaly detectors list`; default: "
+                        "ecod, or the default time-series detector with --timestamp or --kind timeseries).")
+TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: treat the CSV as a time series (time order "
+                         "checked; one score per row).")
+SERIES_ID = typer.Option(None, "--series-id", help="Column naming the series of each row (with --timestamp): one "
+                         "model per series.")
+SHARED = typer.Option(False, "--shared-model", help="With --series-id: one model walks every series.")
+SORT = typer.Option(False, "--sort", help="With --timestamp: sort rows by time instead of rejecting disorder.")
+KIND = typer.Option(None, "--kind", help="Data kind (tabular, timeseries, graph): picks the default detector.")
+
 
 def register(app: typer.Typer) -> None:
     @app.command("detect")
     def detect(
         data: str = DATA,
-        detector: str = DETECTOR,
+        detector: str | None = DETECTOR,
         param: list[str] = PARAM,
         contamination: float | None = CONTAMINATION,
         output: Path | None = OUTPUT,
@@ -39,16 +48,35 @@ def register(app: typer.Typer) -> None:
         table: str | None = TABLE,
         query: str | None = QUERY,
         as_json: bool = AS_JSON,
+        timestamp: str | None = TIMESTAMP,
+        series_id: str | None = SERIES_ID,
+        shared_model: bool = SHARED,
+        sort: bool = SORT,
+        kind: str | None = KIND,
     ) -> None:
         """Fit a detector on DATA and score it: summary, top anomalies, optional per-row output."""
         from pynomaly_core.cli.inputs import create_cli_detector, detector_params, load_dataset, progress
         from pynomaly_core.cli.output import check_output_path, report
+        from pynomaly_core.cli.timeseries_detect import detect_timeseries_file, detector_for, timeseries_only
         from pynomaly_core.pipeline import fit_detector
 
         if output is not None:
             check_output_path(output)
+        detector = detector_for(detector, "timeseries" if timestamp and kind is None else kind)
+        if not timestamp and (series_id or shared_model or sort):
+            from pynomaly_core.errors import InputError
+
+            raise InputError("--series-id, --shared-model and --sort need --timestamp COLUMN")
+        if timestamp:
+            result = detect_timeseries_file(data, detector, detector_params(param, contamination), timestamp=timestamp,
+                                            columns=columns, labels=labels, series_id=series_id, shared=shared_model,
+                                            sort=sort)
+            report(result, top, as_json, output)
+            return
         model = create_cli_detector(detector, detector_params(param, contamination))
         dataset = load_dataset(data, loader, columns, labels, loader_option, table, query)
+        if kind == "timeseries" or timeseries_only(detector):  # rows in file order are the time steps
+            dataset.kind = "timeseries"
         with progress(f"fitting {detector} on {dataset.n_rows} rows", not getattr(model, "verbose", False)):
             result = fit_detector(model, dataset)
         report(result, top, as_json, output)

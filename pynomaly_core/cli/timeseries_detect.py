@@ -1,0 +1,69 @@
+"""``pynomaly detect --timestamp COL``: a CSV as a time series (per series with ``--series-id``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+DATA_KINDS = ("tabular", "graph", "timeseries")
+
+
+def detector_for(detector: str | None, kind: str | None) -> str:
+    """The detector a ``detect`` run uses: the named one, else the default of the data kind."""
+    from pynomaly_core.errors import InputError
+
+    if kind is not None and kind not in DATA_KINDS:
+        raise InputError(f"--kind {kind!r}: expected one of {', '.join(DATA_KINDS)}")
+    if detector is not None:
+        return detector
+    if kind == "timeseries":
+        from pynomaly_core.timeseries.registration import DEFAULT_DETECTOR
+
+        return DEFAULT_DETECTOR
+    if kind == "graph":
+        raise InputError("--kind graph: name a detector (`pynomaly detectors list --kind graph`)")
+    return "ecod"
+
+
+def timeseries_only(detector: str) -> bool:
+    """Whether ``detector`` takes time series only (then a table's rows, in file order, are its time steps)."""
+    from pynomaly_core.registry import get_registry
+
+    return get_registry().detector(detector).data_kinds == {"timeseries"}
+
+
+def detect_timeseries_file(data: str, detector: str, params: dict[str, Any], *, timestamp: str,
+                           columns: str | None, labels: str | None, series_id: str | None, shared: bool,
+                           sort: bool) -> Any:
+    """Load ``data`` as a time series, run ``detector`` on each series, and return a ``DetectionResult``."""
+    from pynomaly_core.cli.inputs import create_cli_detector
+    from pynomaly_core.metrics import label_metrics
+    from pynomaly_core.pipeline import _check_data_kind, qualified_name_of
+    from pynomaly_core.results import DetectionResult
+    from pynomaly_core.timeseries.data import detect_timeseries, load_timeseries
+
+    dataset = load_timeseries(data, timestamp=timestamp, columns=columns, series_id=series_id, labels=labels,
+                              sort=sort)
+    probe = create_cli_detector(detector, dict(params))
+    _check_data_kind(probe, dataset)
+    note_sampling(data, dataset.extra["sampling"])
+    scores, model, seconds = detect_timeseries(lambda: create_cli_detector(detector, dict(params)), dataset,
+                                               shared=shared)
+    contamination = getattr(model, "contamination", 0.1)
+    threshold = float(np.percentile(scores, 100 * (1 - contamination)))
+    y = None if dataset.y is None else dataset.y[np.argsort(dataset.extra["order"])]
+    return DetectionResult(scores=scores, labels=(scores > threshold).astype(np.int64), threshold=threshold,
+                           detector=qualified_name_of(model), params=model.get_params(), timings={"fit_s": seconds},
+                           feature_names=dataset.feature_names, metrics=label_metrics(y, scores), model=model)
+
+
+def note_sampling(source: str, sampling: dict[str, Any]) -> None:
+    """One line on stderr when the sampling is irregular or has gaps."""
+    if not sampling.get("irregular"):
+        return
+    gaps = sampling.get("n_gaps", 0)
+    first = f" (first before row {sampling['gaps'][0]['row']}, {sampling['gaps'][0]['after_s']:g}s)" if gaps else ""
+    sys.stderr.write(f"note: {source}: irregular sampling: typical interval {sampling['interval_s']:g}s, "
+                     f"{sampling['irregular']} intervals differ, {gaps} gap(s){first}\n")
