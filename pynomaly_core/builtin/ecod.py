@@ -61,6 +61,39 @@ class ECOD(BaseDetector):
             raise InputError(f"builtin.ecod: n_jobs must be a positive integer or None, got {self.n_jobs!r}")
         self._set_state({"sorted": np.sort(X, axis=0), "skew_sign": skewness_sign(X)})
 
+    # -- training on partitions (pynomaly_core.merging): per-feature quantile sketches, moments for the skewness --
+    merge_passes = 1
+
+    def partial_state(self, X: np.ndarray, pass_index: int, previous: dict | None) -> dict:
+        from pynomaly_core.merging import SKETCH_SIZE, moments, sketch
+
+        size = getattr(self, "merge_sketch_size", SKETCH_SIZE)
+        return {"sketches": [sketch(X[:, j], size) for j in range(X.shape[1])], "moments": moments(X)}
+
+    def merge_states(self, states: list[dict], pass_index: int) -> dict:
+        from pynomaly_core.merging import SKETCH_SIZE, merge_moments, merge_sketches
+
+        size = getattr(self, "merge_sketch_size", SKETCH_SIZE)
+        sketches = [merge_sketches([s["sketches"][j] for s in states], size)
+                    for j in range(len(states[0]["sketches"]))]
+        return {"sketches": sketches, "moments": merge_moments([s["moments"] for s in states]),
+                "n_features": states[0]["n_features"]}
+
+    def from_merged(self, merged: dict) -> None:
+        """The ECDFs are read from ``merge_sketch_size`` representative points per feature; ``merge_bound_`` bounds
+        how far each feature's tail probabilities are from those of a fit on all rows (0: exact)."""
+        from pynomaly_core.merging import SKETCH_SIZE, cdf_bound, representatives
+
+        size = getattr(self, "merge_sketch_size", SKETCH_SIZE)
+        if self.combine not in ("paper", "per_feature"):
+            raise InputError(f"builtin.ecod: combine must be 'paper' or 'per_feature', got {self.combine!r}")
+        columns = [representatives(s, size) for s in merged["sketches"]]
+        m2, m3 = merged["moments"]["m2"], merged["moments"]["m3"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            skew_sign = np.where(m2 > 0, np.sign(m3), 0.0)
+        self._set_state({"sorted": np.column_stack(columns), "skew_sign": skew_sign})
+        self.merge_bound_ = max(cdf_bound(s, size) for s in merged["sketches"])
+
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.sorted_ = np.ascontiguousarray(state["sorted"])
         self.skew_sign_ = state["skew_sign"]

@@ -10,7 +10,7 @@ import numpy as np
 
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.errors import InputError
-from pynomaly_core.histogram import equal_width_histogram
+from pynomaly_core.histogram import counts_on, density_of, equal_width_histogram, shared_range
 
 #: Inputs of at least this many cells are scored with one thread per feature (as ECOD does); scores are the same.
 _PARALLEL_CELLS = 1 << 18
@@ -32,12 +32,7 @@ class HBOS(BaseDetector):
         self.contamination = contamination
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        if not isinstance(self.n_bins, int | np.integer) or self.n_bins < 2:
-            raise InputError(f"builtin.hbos: n_bins must be an integer >= 2, got {self.n_bins!r}")
-        for name in ("alpha", "tol"):
-            value = getattr(self, name)
-            if not 0 < value < 1:
-                raise InputError(f"builtin.hbos: {name} must be in (0, 1), got {value!r}")
+        self._check_params()
         n_features = X.shape[1]
         self.hist_ = np.zeros((self.n_bins, n_features))
         self.bin_edges_ = np.zeros((self.n_bins + 1, n_features))
@@ -46,6 +41,47 @@ class HBOS(BaseDetector):
                 self.hist_[:, j], self.bin_edges_[:, j] = equal_width_histogram(X[:, j], self.n_bins, density=True)
         # A range so narrow that the bin width underflows makes densities infinite: cap them (log2 stays finite).
         np.nan_to_num(self.hist_, copy=False, nan=0.0, posinf=np.finfo(np.float64).max)
+
+    def _check_params(self) -> None:
+        if not isinstance(self.n_bins, int | np.integer) or self.n_bins < 2:
+            raise InputError(f"builtin.hbos: n_bins must be an integer >= 2, got {self.n_bins!r}")
+        for name in ("alpha", "tol"):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise InputError(f"builtin.hbos: {name} must be in (0, 1), got {value!r}")
+
+    # -- training on partitions (pynomaly_core.merging): the range of each feature, then counts on shared edges --
+    merge_passes = 2
+
+    def partial_state(self, X: np.ndarray, pass_index: int, previous: dict | None) -> dict:
+        if pass_index == 0:
+            return {"n": X.shape[0], "low": X.min(axis=0), "high": X.max(axis=0)}
+        spans = self._spans(previous)
+        counts = np.column_stack([counts_on(X[:, j], self.n_bins, span, unit) for j, (span, unit) in enumerate(spans)])
+        return {"n": X.shape[0], "low": previous["low"], "high": previous["high"], "counts": counts}
+
+    def merge_states(self, states: list[dict], pass_index: int) -> dict:
+        merged = {"n": sum(s["n"] for s in states), "n_features": states[0]["n_features"],
+                  "low": np.min([s["low"] for s in states], axis=0),
+                  "high": np.max([s["high"] for s in states], axis=0)}
+        if pass_index == 1:
+            merged["counts"] = np.sum([s["counts"] for s in states], axis=0)
+        return merged
+
+    def from_merged(self, merged: dict) -> None:
+        self._check_params()
+        spans = self._spans(merged)
+        self.hist_ = np.zeros((self.n_bins, len(spans)))
+        self.bin_edges_ = np.zeros((self.n_bins + 1, len(spans)))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for j, (span, unit) in enumerate(spans):
+                self.hist_[:, j], self.bin_edges_[:, j] = density_of(merged["counts"][:, j], self.n_bins, span, unit)
+        np.nan_to_num(self.hist_, copy=False, nan=0.0, posinf=np.finfo(np.float64).max)
+
+    def _spans(self, merged: dict) -> list[tuple[tuple[float, float], float]]:
+        self._check_params()
+        return [shared_range(float(lo), float(hi), self.n_bins) for lo, hi in zip(merged["low"], merged["high"],
+                                                                                  strict=True)]
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"hist": self.hist_, "bin_edges": self.bin_edges_}

@@ -49,6 +49,39 @@ class Mahalanobis(BaseDetector):
             self.n_seen_ = total
         self._update_precision()
 
+    # -- training on partitions (pynomaly_core.merging): moments in a power-of-two unit, merged pairwise --------
+    merge_passes = 1
+
+    def partial_state(self, X: np.ndarray, pass_index: int, previous: dict | None) -> dict:
+        unit = float(power_of_two_unit(X))
+        X = X / unit
+        mean = X.mean(axis=0)
+        centred = X - mean
+        return {"n": X.shape[0], "unit": unit, "mean": mean, "comoment": centred.T @ centred}
+
+    def merge_states(self, states: list[dict], pass_index: int) -> dict:
+        """Rescale every state to the largest unit (exact: powers of two), then Chan's update, in order."""
+        unit = max(s["unit"] for s in states)
+        merged: dict = {}
+        for state in states:
+            ratio = state["unit"] / unit
+            n, mean, comoment = state["n"], state["mean"] * ratio, state["comoment"] * (ratio * ratio)
+            if not merged:
+                merged = {"n": n, "mean": mean, "comoment": comoment}
+                continue
+            total = merged["n"] + n
+            delta = mean - merged["mean"]
+            merged = {"n": total, "mean": merged["mean"] + delta * (n / total),
+                      "comoment": merged["comoment"] + comoment + np.outer(delta, delta) * (merged["n"] * n / total)}
+        return {**merged, "unit": unit, "n_features": states[0]["n_features"]}
+
+    def from_merged(self, merged: dict) -> None:
+        if not 0 <= self.shrinkage <= 1:
+            raise InputError(f"builtin.mahalanobis: shrinkage must be in [0, 1], got {self.shrinkage!r}")
+        self.n_seen_, self.mean_, self.comoment_ = int(merged["n"]), merged["mean"], merged["comoment"]
+        self.unit_ = float(merged["unit"])
+        self._update_precision()
+
     def _update_precision(self) -> None:
         """Precision of the shrunk covariance in units of its mean variance ``t`` (scores use ``(x − μ) / √t``).
 

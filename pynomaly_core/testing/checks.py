@@ -272,6 +272,26 @@ def check_partial_fit(name: str, **overrides: Any) -> None:
     assert np.isfinite(scores).all() and int(np.argmax(scores)) == 0, f"{name}: partial_fit model misranks the outlier"
 
 
+def check_mergeable(name: str, **overrides: Any) -> None:
+    """With ``mergeable``: the detector implements :class:`pynomaly_core.merging.Mergeable`, and a model merged from
+    three partitions scores like one fitted at once (to 1e-9 when it states no error bound)."""
+    if "mergeable" not in _capabilities(name):
+        return
+    from pynomaly_core.merging import fit_merged, is_mergeable, local_map
+
+    detector = _make(name, **overrides)
+    assert is_mergeable(detector), f"{name}: declares 'mergeable' but lacks partial_state/merge_states/from_merged"
+    train, test = _tabular_data()
+    merged = fit_merged(detector, local_map(np.array_split(train, 3)))
+    scores = merged.decision_function(test)
+    if getattr(merged, "merge_bound_", 0.0):
+        assert int(np.argmax(scores)) == 0, f"{name}: the merged model misranks the outlier"
+        return
+    whole = _make(name, **overrides).fit(train).decision_function(test)
+    np.testing.assert_allclose(scores, whole, rtol=1e-9, atol=1e-9 * float(np.max(np.abs(whole)) or 1.0),
+                               err_msg=f"{name}: the merged model scores differently from a fit on all rows")
+
+
 def check_batch_invariance(name: str, **overrides: Any) -> None:
     """Unless the detector declares ``batch_dependent`` (or ``transductive``), a row's score does not depend on the
     rows scored with it: scoring in two batches gives the scores of one call (to float32 precision)."""
@@ -316,6 +336,7 @@ DETECTOR_CHECKS: list[Callable[[str], None]] = [
     check_feature_count,
     check_save_load,
     check_partial_fit,
+    check_mergeable,
     check_batch_invariance,
 ]
 
