@@ -165,10 +165,11 @@ def test_interrupted_delete_is_finished_by_cleanup(backend):
 def test_migrations_record_the_version_apply_new_steps_and_refuse_newer(backend, monkeypatch):
     import sqlalchemy as sa
 
+    current = schema_module.MIGRATIONS[-1].version
     store = backend.store()
     store.register("m", fitted_hbos())
     with store._engine.connect() as connection:
-        assert schema_module.schema_version(connection, backend.schema) == 1
+        assert schema_module.schema_version(connection, backend.schema) == current
     store.close()
 
     def add_notes(connection, schema):
@@ -176,16 +177,16 @@ def test_migrations_record_the_version_apply_new_steps_and_refuse_newer(backend,
         connection.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN notes TEXT"))
 
     monkeypatch.setattr(schema_module, "MIGRATIONS",
-                        [*schema_module.MIGRATIONS, schema_module.Migration(2, "notes column", add_notes)])
+                        [*schema_module.MIGRATIONS, schema_module.Migration(current + 1, "notes column", add_notes)])
     upgraded = backend.store()
     assert upgraded.get("m").version == 1
     with upgraded._engine.connect() as connection:
-        assert schema_module.schema_version(connection, backend.schema) == 2
+        assert schema_module.schema_version(connection, backend.schema) == current + 1
         columns = {c["name"] for c in sa.inspect(connection).get_columns(schema_module.VERSIONS_TABLE,
                                                                          schema=backend.schema)}
     assert "notes" in columns
     upgraded.close()
-    monkeypatch.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:1])
-    with pytest.raises(ModelStoreError, match=r"has schema version 2, newer than this pynomaly reads \(1\); "
-                                            "upgrade pynomaly"):
+    monkeypatch.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:current])
+    with pytest.raises(ModelStoreError, match=rf"has schema version {current + 1}, newer than this pynomaly reads "
+                                            rf"\({current}\); upgrade pynomaly"):
         backend.store().list()

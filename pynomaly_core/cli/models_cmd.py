@@ -1,5 +1,7 @@
-"""``pynomaly models list|show|delete|cleanup`` (the model store) and the model store step of
-``pynomaly train --name``."""
+"""``pynomaly models list|show|delete|cleanup`` (the model store), the lifecycle
+(``submit|approve|reject|deploy|retire|alias|history``), ``lineage``, and the model store step of
+``pynomaly train --name``. Every command acts in tenant ``$PYNOMALY_TENANT`` (default ``default``) as
+``$PYNOMALY_ACTOR`` (default: the login name)."""
 
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ def list_models(
         return
     print_table(
         f"{len(versions)} model versions",
-        ["model", "detector", "data", "metrics", "created", "by", "parent"],
+        ["model", "detector", "data", "metrics", "created", "by", "parent", "stage"],
         [(v.ref, v.detector, _shape(v.fingerprint), _metrics(v.metrics), v.created_at[:19].replace("T", " "),
-          v.created_by, v.parent or "-") for v in versions],
+          v.created_by, v.parent or "-", v.stage) for v in versions],
     )
 
 
@@ -101,6 +103,127 @@ def cleanup_models(
         print_json({"removed": removed})
         return
     echo(f"removed {len(removed)} leftover(s)" + "".join(f"\n  {item}" for item in removed))
+
+
+REASON = typer.Option(None, "--reason", help="Why (required to reject and to retire).")
+
+
+def _versioned(ref: str, action: str) -> tuple[str, int]:
+    from pynomaly_core.errors import InputError
+    from pynomaly_core.modelstore.paths import parse_ref
+
+    name, version = parse_ref(ref)
+    if version is None:
+        raise InputError(f"{ref}: {action} needs an explicit version, as {name}@VERSION "
+                         f"(see `pynomaly models list {name}`)")
+    return name, version
+
+
+def _transition(ref: str, action: str, as_json: bool, **options: Any) -> None:
+    name, version = _versioned(ref, action)
+    found = getattr(open_store(), action)(name, version, **options)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    echo(f"{action}: {found.ref} is now {found.stage}")
+
+
+@app.command("submit")
+def submit_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"), reason: str | None = REASON,
+                 as_json: bool = AS_JSON) -> None:
+    """Submit a draft (or rejected) version for review."""
+    _transition(ref, "submit", as_json, reason=reason)
+
+
+@app.command("approve")
+def approve_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"), reason: str | None = REASON,
+                  as_json: bool = AS_JSON) -> None:
+    """Approve a version pending review (not its author or submitter; $PYNOMALY_REQUIRED_APPROVALS reviewers)."""
+    _transition(ref, "approve", as_json, reason=reason)
+
+
+@app.command("reject")
+def reject_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"), reason: str | None = REASON,
+                 as_json: bool = AS_JSON) -> None:
+    """Reject a version pending review (--reason is required)."""
+    _transition(ref, "reject", as_json, reason=reason)
+
+
+@app.command("deploy")
+def deploy_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"),
+                 alias: str = typer.Option("champion", "--alias", help="Alias to point at it ('none': no alias)."),
+                 reason: str | None = REASON, as_json: bool = AS_JSON) -> None:
+    """Deploy an approved version and point an alias (default champion) at it: `score NAME@champion`."""
+    _transition(ref, "deploy", as_json, alias=None if alias == "none" else alias, reason=reason)
+
+
+@app.command("retire")
+def retire_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"), reason: str | None = REASON,
+                 as_json: bool = AS_JSON) -> None:
+    """Retire an approved or deployed version (--reason is required); its aliases are removed."""
+    _transition(ref, "retire", as_json, reason=reason)
+
+
+@app.command("alias")
+def alias_model(ref: str = typer.Argument(..., metavar="NAME@VERSION"),
+                alias: str = typer.Argument(..., help="e.g. champion, challenger"),
+                as_json: bool = AS_JSON) -> None:
+    """Point NAME@ALIAS at an approved or deployed version."""
+    name, version = _versioned(ref, "alias")
+    open_store().set_alias(name, alias, version)
+    if as_json:
+        print_json({"alias": f"{name}@{alias}", "version": version})
+        return
+    echo(f"{name}@{alias} -> {name}@{version}")
+
+
+@app.command("history")
+def history_model(ref: str = typer.Argument(..., metavar="NAME[@VERSION]"), as_json: bool = AS_JSON) -> None:
+    """Every lifecycle event of a model (or of one version): who, what, when, why."""
+    from pynomaly_core.modelstore.paths import parse_ref
+
+    name, version = parse_ref(ref)
+    events = open_store().history(name, version)
+    if as_json:
+        print_json(events)
+        return
+    print_table(f"history of {ref}", ["at", "version", "action", "stage", "actor", "reason"],
+                [(e["at"][:19].replace("T", " "), e["ref"], e["action"],
+                  f"{e['from'] or '-'} -> {e['to'] or '-'}", e["actor"], e["reason"] or "") for e in events])
+
+
+@app.command("lineage")
+def lineage_model(ref: str = typer.Argument(..., metavar="NAME[@VERSION|@ALIAS]"), as_json: bool = AS_JSON) -> None:
+    """The data, parent versions, code and library versions behind a model."""
+    store = open_store()
+    found = store.resolve(ref)
+    report = {
+        "model": found.ref, "tenant": found.tenant, "stage": found.stage, "detector": found.detector,
+        "params": found.params, "data": found.fingerprint, "parents": store.lineage(found.name, found.version)[1:],
+        "code": {k: v for k, v in found.versions.items() if k == "pynomaly" or k.startswith("plugin:")},
+        "libraries": {k: v for k, v in found.versions.items() if k != "pynomaly" and not k.startswith("plugin:")},
+        "created_at": found.created_at, "created_by": found.created_by,
+    }
+    if as_json:
+        print_json(report)
+        return
+    fp = found.fingerprint or {}
+    echo(f"{found.ref} ({found.stage}, tenant {found.tenant}): {found.detector}")
+    echo(f"  data:       {_shape(fp)}" + (f" from {fp['source']}" if fp.get("source") else "")
+         + (f", sha256 {fp['sha256']}" if fp.get("sha256") else ""))
+    echo("  parents:    " + (" <- ".join(p["ref"] + (" (deleted)" if p["deleted"] else "")
+                                         for p in report["parents"]) or "-"))
+    echo(f"  code:       {', '.join(f'{k} {v}' for k, v in report['code'].items())}")
+    echo(f"  libraries:  {', '.join(f'{k} {v}' for k, v in report['libraries'].items()) or '-'}")
+    echo(f"  created:    {found.created_at} by {found.created_by}")
+
+
+@app.command("keygen")
+def keygen() -> None:
+    """Print a new key for encrypting model artefacts at rest (export it as PYNOMALY_MODEL_KEY; keep it safe)."""
+    from pynomaly_core.modelstore.crypto import new_key
+
+    echo(new_key())
 
 
 def open_for_training(name: str, parent: str | None) -> Any:

@@ -3,7 +3,7 @@
 ``PYNOMALY_HOME`` (default: the per-user data folder) holds the SQLite database ``store.db`` unless
 ``PYNOMALY_DATABASE_URL`` names another database, the artefacts of every version under
 ``models/<name>/<version>-<id>/`` and the unfinished saves under ``staging/<id>/``.
-A model reference is ``NAME`` (the latest version) or ``NAME@VERSION``.
+A model reference is ``NAME`` (the latest version), ``NAME@VERSION`` or ``NAME@ALIAS`` (e.g. ``champion``).
 """
 
 from __future__ import annotations
@@ -86,3 +86,20 @@ def looks_like_ref(text: str) -> bool:
     """Whether ``text`` has the shape of ``NAME[@VERSION]`` (no path separators)."""
     match = _REF_RE.match(text.strip())
     return match is not None and is_valid_name(match.group("name"))
+
+
+def split_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``NAME``, ``NAME@VERSION`` or ``NAME@ALIAS`` (``champion``, ``challenger``, …) as (name, version, alias).
+
+    >>> split_ref("sensors@champion"), split_ref("sensors@3"), split_ref("sensors")
+    (('sensors', None, 'champion'), ('sensors', 3, None), ('sensors', None, None))
+    """
+    match = _REF_RE.match(ref.strip()) if isinstance(ref, str) else None
+    version = match.group("version") if match is not None else None
+    if version and version != "latest" and version[0].isalpha():
+        from pynomaly_core.governance.lifecycle import check_alias
+
+        name = check_name(match.group("name"))
+        return name, None, check_alias(version)
+    name, number = parse_ref(ref)
+    return name, number, None

@@ -19,10 +19,14 @@ from pynomaly_core.modelstore.errors import ModelStoreError
 META_TABLE = "pynomaly_registry_meta"
 MODELS_TABLE = "pynomaly_models"
 VERSIONS_TABLE = "pynomaly_model_versions"
+EVENTS_TABLE = "pynomaly_model_events"
+ALIASES_TABLE = "pynomaly_model_aliases"
+AUDIT_TABLE = "pynomaly_store_audit"
 SCHEMA_VERSION_KEY = "schema_version"
+DEFAULT_TENANT = "default"
 
-#: Version states: ``pending`` while artefacts are written, ``ready`` once complete (the only state readers
-#: see), ``deleting`` while a delete removes the artefacts.
+#: Version states (``status``; the lifecycle ``stage`` is a column of its own): ``pending`` while artefacts are
+#: written, ``ready`` once complete (the only state readers see), ``deleting`` while a delete removes the artefacts.
 PENDING, READY, DELETING = "pending", "ready", "deleting"
 
 
@@ -65,9 +69,99 @@ def _define_v1(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
     return meta, models, versions
 
 
-# The current tables (identical to version 1 until a migration changes them).
+def _define_v2(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    """Version 2: a tenant on every model and version, the lifecycle stage, stage events, aliases and the
+    hash-chained audit log of every change (with its head)."""
+    from pynomaly_core.governance import audit
+
+    meta = sa.Table(
+        META_TABLE, metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(255), nullable=False),
+    )
+    models = sa.Table(
+        MODELS_TABLE, metadata,
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("last_version", sa.Integer, nullable=False),  # version numbers are never reused
+        sa.Column("created_at", sa.String(40), nullable=False),
+    )
+    versions = sa.Table(
+        VERSIONS_TABLE, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(128), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("stage", sa.String(16), nullable=False),
+        sa.Column("detector", sa.String(255), nullable=False),
+        sa.Column("plugin", sa.String(128), nullable=False),
+        sa.Column("params", sa.JSON, nullable=False),
+        sa.Column("versions", sa.JSON, nullable=False),
+        sa.Column("fingerprint", sa.JSON, nullable=True),
+        sa.Column("metrics", sa.JSON, nullable=False),
+        sa.Column("training_s", sa.Float, nullable=True),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("created_by", sa.String(255), nullable=False),
+        sa.Column("parent_name", sa.String(128), nullable=True),
+        sa.Column("parent_version", sa.Integer, nullable=True),
+        sa.Column("path", sa.String(1024), nullable=False),
+        sa.Column("token", sa.String(32), nullable=False, unique=True),
+        sa.Column("owner_host", sa.String(255), nullable=False),
+        sa.Column("owner_pid", sa.Integer, nullable=False),
+        sa.ForeignKeyConstraint(["tenant", "name"], [f"{MODELS_TABLE}.tenant", f"{MODELS_TABLE}.name"],
+                                name="fk_pynomaly_model_versions_model"),
+        sa.UniqueConstraint("tenant", "name", "version", name="uq_pynomaly_model_versions_tenant_name_version"),
+        sa.Index("ix_pynomaly_model_versions_tenant_status", "tenant", "status"),
+    )
+    events = sa.Table(
+        EVENTS_TABLE, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(128), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("from_stage", sa.String(16), nullable=True),
+        sa.Column("to_stage", sa.String(16), nullable=True),
+        sa.Column("actor", sa.String(255), nullable=False),
+        sa.Column("reason", sa.Text, nullable=True),
+        sa.Column("at", sa.String(40), nullable=False),
+        sa.Column("request_id", sa.String(64), nullable=True),
+        sa.Index("ix_pynomaly_model_events_model", "tenant", "name", "version"),
+    )
+    aliases = sa.Table(
+        ALIASES_TABLE, metadata,
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("alias", sa.String(32), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("set_by", sa.String(255), nullable=False),
+        sa.Column("set_at", sa.String(40), nullable=False),
+    )
+    audit_log = sa.Table(
+        AUDIT_TABLE, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.String(40), nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("actor", sa.String(255), nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("object", sa.String(400), nullable=False),
+        sa.Column("outcome", sa.String(32), nullable=False),
+        sa.Column("request_id", sa.String(64), nullable=True),
+        sa.Column("details", sa.Text, nullable=False),
+        *audit.chain_columns(sa),
+    )
+    heads = audit.heads_table(sa, metadata)
+    return {"meta": meta, "models": models, "versions": versions, "events": events, "aliases": aliases,
+            "audit": audit_log, "heads": heads}
+
+
+# The current tables (version 2).
 metadata = sa.MetaData()
-meta_table, models_table, versions_table = _define_v1(metadata)
+_current = _define_v2(metadata)
+meta_table, models_table, versions_table = _current["meta"], _current["models"], _current["versions"]
+events_table, aliases_table, audit_table, heads_table = (_current["events"], _current["aliases"],
+                                                        _current["audit"], _current["heads"])
 
 
 @dataclass(frozen=True)
@@ -89,8 +183,34 @@ def _upgrade_to_v1(connection: sa.Connection, schema: str | None) -> None:
     frozen.create_all(connection)
 
 
+def _upgrade_to_v2(connection: sa.Connection, schema: str | None) -> None:
+    """Rebuild models and versions with a tenant (``default``) and a stage (``draft``), keeping every row; add
+    the events, aliases, audit and audit-head tables and the audit log's append-only triggers."""
+    from pynomaly_core.governance import audit
+
+    old = sa.MetaData()
+    _, old_models, old_versions = _define_v1(old)
+    models = [dict(r) for r in connection.execute(sa.select(old_models)).mappings()]
+    versions = [dict(r) for r in connection.execute(sa.select(old_versions)).mappings()]
+    old_versions.drop(connection)
+    old_models.drop(connection)
+    frozen = sa.MetaData()
+    tables = _define_v2(frozen)
+    for key in ("models", "versions", "events", "aliases", "audit", "heads"):
+        tables[key].create(connection, checkfirst=True)
+    if models:
+        connection.execute(sa.insert(tables["models"]), [{**m, "tenant": DEFAULT_TENANT} for m in models])
+    if versions:
+        connection.execute(sa.insert(tables["versions"]), [
+            {**{k: v for k, v in row.items() if k != "id"}, "tenant": DEFAULT_TENANT, "stage": "draft"}
+            for row in versions])
+    for statement in audit.append_only_sql(connection.dialect.name, AUDIT_TABLE, schema=schema):
+        connection.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "tables pynomaly_registry_meta, pynomaly_models, pynomaly_model_versions", _upgrade_to_v1),
+    Migration(2, "tenants, lifecycle stages, stage events, aliases, hash-chained audit log", _upgrade_to_v2),
 ]
 
 

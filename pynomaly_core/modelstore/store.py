@@ -8,7 +8,13 @@ Registering is crash-safe and concurrent:
 1. one short transaction allocates the next version number (a per-name counter, updated under the write lock;
    numbers are never reused, even after a delete) and inserts the version as ``pending``;
 2. the artefacts are written into ``staging/<id>/`` and renamed into ``models/<name>/<version>-<id>/``;
-3. a second transaction marks the version ``ready``.
+3. a second transaction marks the version ``ready`` and writes its ``register`` event and audit record.
+
+Every model, version and alias belongs to the store's tenant (``default`` unless named; :meth:`ModelStore.view`
+gives the same database seen by another tenant or actor), and artefacts of other tenants live under
+``tenants/<tenant>/``. Every change commits together with its record in the hash-chained audit log
+(:mod:`pynomaly_core.governance.audit`); the lifecycle (submit, approve, …, aliases) is
+:class:`pynomaly_core.modelstore.governed.Governed`.
 
 Readers only ever see ``ready`` versions, so a process killed at any point leaves no half-registered version;
 :meth:`ModelStore.cleanup` removes what such a process left (its row and folders) once its owner is known dead
@@ -20,6 +26,7 @@ deleted.
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import json
 import math
@@ -33,8 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from pynomaly_core.errors import InputError, IntegrityError, PynomalyError
+from pynomaly_core.governance.tenants import DEFAULT_TENANT, check_tenant, tenant_from_env
 from pynomaly_core.modelstore.engine import check_url, create_engines, redacted, require_sqlalchemy
 from pynomaly_core.modelstore.errors import ModelNotFoundError, ModelStoreError
+from pynomaly_core.modelstore.governed import Governed, default_actor
 from pynomaly_core.modelstore.paths import (
     DATABASE_SCHEMA_ENV,
     DATABASE_URL_ENV,
@@ -42,13 +51,12 @@ from pynomaly_core.modelstore.paths import (
     STAGING_DIR,
     check_name,
     default_home,
-    parse_ref,
+    split_ref,
     sqlite_url,
 )
 from pynomaly_core.modelstore.provenance import (
     current_host,
     current_pid,
-    current_user,
     library_versions,
     process_is_gone,
 )
@@ -61,24 +69,62 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class ModelStore:
-    """Named, versioned fitted detectors; see the module docstring for the guarantees."""
+class _Connection:
+    """The engines and lock a store shares with its views."""
 
-    def __init__(self, url: str | None = None, home: str | Path | None = None, *, schema: str | None = None):
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.write_engine: Any = None
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+
+
+class ModelStore(Governed):
+    """Named, versioned fitted detectors; see the module docstring for the guarantees.
+
+    ``tenant`` (default ``default``) scopes everything the store reads and writes; ``actor`` is who the changes
+    and audit records are attributed to (default: the login name, or ``$PYNOMALY_ACTOR``);
+    ``required_approvals`` is how many distinct reviewers must approve a version (default
+    ``$PYNOMALY_REQUIRED_APPROVALS`` or 1).
+    """
+
+    def __init__(self, url: str | None = None, home: str | Path | None = None, *, schema: str | None = None,
+                 tenant: str | None = None, actor: str | None = None, required_approvals: int | None = None):
         self.home = Path(home).expanduser() if home is not None else default_home()
         self.url = url or sqlite_url(self.home)
         self.schema = schema or None
-        self._engine: Any = None
-        self._write_engine: Any = None
-        self._pid = os.getpid()
-        self._lock = threading.Lock()
+        self.tenant = check_tenant(tenant or DEFAULT_TENANT)
+        self.actor = actor or default_actor()
+        self.request_id: str | None = None
+        self.required_approvals = _approvals(required_approvals)
+        self._shared = _Connection()
         check_url(self.url, self.schema)
 
     @classmethod
     def from_env(cls) -> ModelStore:
-        """``PYNOMALY_DATABASE_URL`` (else SQLite in ``PYNOMALY_HOME``), ``PYNOMALY_DATABASE_SCHEMA``."""
+        """``PYNOMALY_DATABASE_URL`` (else SQLite in ``PYNOMALY_HOME``), ``PYNOMALY_DATABASE_SCHEMA``,
+        ``PYNOMALY_TENANT``."""
         return cls(url=os.environ.get(DATABASE_URL_ENV) or None, home=default_home(),
-                   schema=os.environ.get(DATABASE_SCHEMA_ENV) or None)
+                   schema=os.environ.get(DATABASE_SCHEMA_ENV) or None, tenant=tenant_from_env())
+
+    def view(self, *, tenant: str | None = None, actor: str | None = None,
+             request_id: str | None = None) -> ModelStore:
+        """The same database (and connections) seen by another tenant and/or actor; cheap, for one request."""
+        other = copy.copy(self)
+        if tenant is not None:
+            other.tenant = check_tenant(tenant)
+        if actor is not None:
+            other.actor = actor
+        other.request_id = request_id
+        return other
+
+    @property
+    def _engine(self) -> Any:
+        return self._shared.engine
+
+    @property
+    def _write_engine(self) -> Any:
+        return self._shared.write_engine
 
     @property
     def location(self) -> str:
@@ -91,10 +137,11 @@ class ModelStore:
 
     def close(self) -> None:
         """Release the database connections (the store reconnects on next use)."""
-        with self._lock:
-            if self._engine is not None:
-                self._engine.engine.dispose()
-            self._engine = self._write_engine = None
+        shared = self._shared
+        with shared.lock:
+            if shared.engine is not None:
+                shared.engine.engine.dispose()
+            shared.engine = shared.write_engine = None
 
     def __enter__(self) -> ModelStore:
         return self
@@ -113,7 +160,26 @@ class ModelStore:
         parent: str | ModelVersion | None = None,
         training_s: float | None = None,
     ) -> ModelVersion:
-        """Store the fitted ``detector`` as the next version of ``name``; returns the new version."""
+        """Store the fitted ``detector`` as the next version of ``name``; returns the new version. With
+        ``$PYNOMALY_LINEAGE_URL`` set, the registration is an OpenLineage ``pynomaly.train`` run (the training data
+        in, the model version out)."""
+        from pynomaly_core.governance import lineage
+
+        emitter = lineage.Emitter.from_env()
+        if emitter is None:
+            return self._register(name, detector, data_fingerprint, metrics, parent, training_s)
+        source = (data_fingerprint or {}).get("source") or f"training-data/{name}"
+        with lineage.run("pynomaly.train", inputs=[lineage.dataset(source, data_fingerprint)],
+                         emitter=emitter) as current:
+            model_version = self._register(name, detector, data_fingerprint, metrics, parent, training_s)
+            current.outputs.append(lineage.model_dataset(model_version))
+            current.facets["pynomaly_training"] = lineage.training_facet(
+                training_s=training_s, metrics=dict(metrics or {}), actor=self.actor, tenant=self.tenant)
+        return model_version
+
+    def _register(self, name: str, detector: Any, data_fingerprint: dict[str, Any] | None,
+                  metrics: dict[str, float] | None, parent: str | ModelVersion | None,
+                  training_s: float | None) -> ModelVersion:
         from pynomaly_core.persistence import spec_of
 
         check_name(name)
@@ -128,6 +194,7 @@ class ModelStore:
             raise PynomalyError(f"{spec.qualified_name}: parameters {params!r} are not JSON-serialisable; "
                                 "cannot register") from None
         record = {
+            "tenant": self.tenant,
             "name": name,
             "detector": spec.qualified_name,
             "plugin": spec.plugin,
@@ -136,7 +203,7 @@ class ModelStore:
             "fingerprint": None if data_fingerprint is None else dict(data_fingerprint),
             "metrics": _finite_metrics(metrics),
             "training_s": None if training_s is None else float(training_s),
-            "created_by": current_user(),
+            "created_by": self.actor,
             "token": uuid.uuid4().hex,
             "owner_host": current_host(),
             "owner_pid": current_pid(),
@@ -147,8 +214,8 @@ class ModelStore:
                 record["parent_name"], record["parent_version"] = self._existing_parent(parent)
             with self._write_engine.begin() as connection:
                 version = self._allocate_version(connection, name)
-                record.update(version=version, status=self._t.PENDING, created_at=utc_now(),
-                              path=f"{MODELS_DIR}/{name}/{version}-{record['token'][:8]}")
+                record.update(version=version, status=self._t.PENDING, stage="draft", created_at=utc_now(),
+                              path=f"{self._models_dir()}/{name}/{version}-{record['token'][:8]}")
                 connection.execute(self._sa.insert(self._t.versions_table).values(**record))
         model_version = self._to_version(record)
         try:
@@ -162,6 +229,11 @@ class ModelStore:
                     self._t.versions_table.c.token == record["token"],
                     self._t.versions_table.c.status == self._t.PENDING,
                 ).values(status=self._t.READY)).rowcount
+                if done == 1:
+                    self._event(connection, name, model_version.version, "register", None, "draft")
+                    self._audit(connection, "model.register", model_version.ref,
+                                details={"detector": record["detector"], "parent": model_version.parent,
+                                         "data_sha256": (record["fingerprint"] or {}).get("sha256")})
             if done != 1:
                 raise ModelStoreError(f"{model_version.ref} was removed by a store cleanup while it was being "
                                     "saved; register it again")
@@ -177,7 +249,7 @@ class ModelStore:
         if not self._connect(create=False):
             return []
         table = self._t.versions_table
-        query = self._sa.select(table).where(table.c.status == self._t.READY)
+        query = self._sa.select(table).where(table.c.tenant == self.tenant, table.c.status == self._t.READY)
         if name is not None:
             query = query.where(table.c.name == name)
         with self._db(), self._engine.connect() as connection:
@@ -191,7 +263,8 @@ class ModelStore:
         if not self._connect(create=False):
             raise ModelNotFoundError(f"no model named {name!r}: the model store at {self.location} is empty")
         table = self._t.versions_table
-        query = self._sa.select(table).where(table.c.name == name, table.c.status == self._t.READY)
+        query = self._sa.select(table).where(table.c.tenant == self.tenant, table.c.name == name,
+                                             table.c.status == self._t.READY)
         query = (query.order_by(table.c.version.desc()).limit(1) if version is None
                  else query.where(table.c.version == version))
         with self._db(), self._engine.connect() as connection:
@@ -201,8 +274,11 @@ class ModelStore:
         return self._to_version(row)
 
     def resolve(self, ref: str) -> ModelVersion:
-        """The version a ``NAME[@VERSION]`` reference names."""
-        return self.get(*parse_ref(ref))
+        """The version a ``NAME[@VERSION]`` or ``NAME@ALIAS`` (``champion``, ``challenger``, …) reference names."""
+        name, version, alias = split_ref(ref)
+        if alias is not None:
+            version = self.alias_version(name, alias)
+        return self.get(name, version)
 
     def load(self, name: str, version: int | None = None, *, trust: bool = False) -> Any:
         """The fitted detector of ``name@version`` (latest when ``None``); hashes are checked."""
@@ -220,12 +296,17 @@ class ModelStore:
         with self._db():
             with self._write_engine.begin() as connection:
                 claimed = connection.execute(self._sa.update(table).where(
-                    table.c.name == name, table.c.version == version, table.c.status == self._t.READY,
+                    table.c.tenant == self.tenant, table.c.name == name, table.c.version == version,
+                    table.c.status == self._t.READY,
                 ).values(status=self._t.DELETING, owner_host=current_host(), owner_pid=current_pid())).rowcount
                 if claimed != 1:
                     raise self._not_found(connection, name, version)
-                token, path = connection.execute(self._sa.select(table.c.token, table.c.path).where(
-                    table.c.name == name, table.c.version == version)).one()
+                token, path, stage = connection.execute(self._sa.select(table.c.token, table.c.path, table.c.stage)
+                                                        .where(table.c.tenant == self.tenant, table.c.name == name,
+                                                               table.c.version == version)).one()
+                self._drop_aliases(connection, name, version)
+                self._event(connection, name, version, "delete", stage, None)
+                self._audit(connection, "model.delete", f"{name}@{version}")
             self._remove_files(token, path)
             with self._write_engine.begin() as connection:
                 connection.execute(self._sa.delete(table).where(table.c.token == token))
@@ -317,11 +398,12 @@ class ModelStore:
     def _connect(self, *, create: bool = True) -> bool:
         """Open the database (creating and migrating it if needed); ``False`` when ``create`` is false and the
         SQLite file does not exist yet."""
-        with self._lock:
-            if self._engine is not None and self._pid != os.getpid():  # forked: never share pooled connections
-                self._engine.engine.dispose(close=False)
-                self._pid = os.getpid()
-            if self._engine is not None:
+        shared = self._shared
+        with shared.lock:
+            if shared.engine is not None and shared.pid != os.getpid():  # forked: never share pooled connections
+                shared.engine.engine.dispose(close=False)
+                shared.pid = os.getpid()
+            if shared.engine is not None:
                 return True
             database = self._sqlite_file()
             if database is not None and not database.exists():
@@ -338,7 +420,7 @@ class ModelStore:
             except BaseException:
                 engine.engine.dispose()
                 raise
-            self._engine, self._write_engine = engine, write_engine
+            shared.engine, shared.write_engine = engine, write_engine
             return True
 
     @contextlib.contextmanager
@@ -359,12 +441,15 @@ class ModelStore:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        connection.execute(insert(models).values(name=name, last_version=0, created_at=utc_now())
-                           .on_conflict_do_nothing(index_elements=["name"]))
-        connection.execute(self._sa.update(models).where(models.c.name == name)
-                           .values(last_version=models.c.last_version + 1))
-        return int(connection.execute(self._sa.select(models.c.last_version).where(models.c.name == name))
-                   .scalar_one())
+        connection.execute(insert(models).values(tenant=self.tenant, name=name, last_version=0, created_at=utc_now())
+                           .on_conflict_do_nothing(index_elements=["tenant", "name"]))
+        mine = (models.c.tenant == self.tenant) & (models.c.name == name)
+        connection.execute(self._sa.update(models).where(mine).values(last_version=models.c.last_version + 1))
+        return int(connection.execute(self._sa.select(models.c.last_version).where(mine)).scalar_one())
+
+    def _models_dir(self) -> str:
+        """Where this tenant's artefacts live, relative to ``home`` (the default tenant keeps ``models/``)."""
+        return MODELS_DIR if self.tenant == DEFAULT_TENANT else f"tenants/{self.tenant}/{MODELS_DIR}"
 
     def _existing_parent(self, parent: str | ModelVersion) -> tuple[str, int]:
         if isinstance(parent, ModelVersion):
@@ -387,6 +472,11 @@ class ModelStore:
                                 "parent": model_version.parent}
         manifest["fingerprint"] = model_version.fingerprint
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        from pynomaly_core.modelstore.crypto import key_from_env, seal
+
+        key = key_from_env()
+        if key is not None:  # encrypted at rest: one sealed file, no plaintext left behind
+            seal(saved, key)
         model_version.path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(saved, model_version.path)
         shutil.rmtree(staging, ignore_errors=True)
@@ -409,7 +499,7 @@ class ModelStore:
 
     def _not_found(self, connection: Any, name: str, version: int | None) -> ModelNotFoundError:
         table = self._t.versions_table
-        ready = table.c.status == self._t.READY
+        ready = (table.c.status == self._t.READY) & (table.c.tenant == self.tenant)
         versions = connection.execute(self._sa.select(table.c.version).where(table.c.name == name, ready)
                                       .order_by(table.c.version)).scalars().all()
         if versions:
@@ -433,16 +523,21 @@ class ModelStore:
             fingerprint=None if row["fingerprint"] is None else dict(row["fingerprint"]),
             metrics=dict(row["metrics"]), training_s=row["training_s"], created_at=row["created_at"],
             created_by=row["created_by"], parent=parent, path=self.home / row["path"],
+            tenant=row.get("tenant", DEFAULT_TENANT), stage=row.get("stage", "draft"),
         )
 
 
 def load_version(model_version: ModelVersion, *, trust: bool = False) -> Any:
     """Load the artefacts of a registered version (hashes checked by :func:`persistence.load`)."""
+    from pynomaly_core.modelstore.crypto import is_sealed, unsealed
     from pynomaly_core.persistence import load
 
     if not model_version.path.is_dir():
         raise IntegrityError(f"model {model_version.ref}: its artefacts are missing ({model_version.path} does "
                              "not exist)")
+    if is_sealed(model_version.path):
+        with unsealed(model_version.path, model_version.ref) as plain:
+            return load(plain, trust=trust)
     return load(model_version.path, trust=trust)
 
 
@@ -452,6 +547,18 @@ def _finite_metrics(metrics: dict[str, Any] | None) -> dict[str, float]:
     if bad:
         raise InputError(f"metric {bad[0]!r} is {out[bad[0]]}; metrics must be finite numbers")
     return out
+
+
+def _approvals(required: int | None) -> int:
+    if required is None:
+        raw = os.environ.get("PYNOMALY_REQUIRED_APPROVALS", "").strip() or "1"
+        if not raw.isdigit():
+            raise InputError(f"environment variable PYNOMALY_REQUIRED_APPROVALS: expected a positive integer, "
+                             f"got {raw!r}")
+        required = int(raw)
+    if isinstance(required, bool) or not isinstance(required, int) or required < 1:
+        raise InputError(f"required_approvals must be a positive integer, got {required!r}")
+    return required
 
 
 def _check_version(version: Any) -> int | None:

@@ -29,6 +29,9 @@ class ModelVersion:
     created_by: str
     parent: str | None
     path: Path
+    #: The tenant the version belongs to and its lifecycle stage (``draft`` … ``retired``).
+    tenant: str = "default"
+    stage: str = "draft"
 
     @property
     def ref(self) -> str:
@@ -50,4 +53,6 @@ class ModelVersion:
             "created_by": self.created_by,
             "parent": self.parent,
             "path": str(self.path),
+            "tenant": self.tenant,
+            "stage": self.stage,
         }

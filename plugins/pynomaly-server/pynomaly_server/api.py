@@ -12,14 +12,19 @@ from starlette.responses import Response
 from pynomaly_core.errors import InputError
 from pynomaly_core.pipeline import qualified_name_of
 from pynomaly_server import payload, schemas, service
-from pynomaly_server.auth import requires
+from pynomaly_server.auth import requires, tenant_of
 from pynomaly_server.errors import ApiError
 from pynomaly_server.keys import ApiKey
+from pynomaly_server.middleware import REQUEST_ID_KEY
 from pynomaly_server.responses import JSON, in_thread
 from pynomaly_server.scoring import score_model
 
 router = APIRouter()
-READ, SCORE, ADMIN = requires("read"), requires("score"), requires("admin")
+REGISTRY, METRICS = requires("registry.read"), requires("metrics.read")
+MODEL_READ, MODEL_CREATE, MODEL_DELETE = requires("model.read"), requires("model.create"), requires("model.delete")
+HISTORY, ALIAS, AUDIT = requires("model.history"), requires("model.alias"), requires("audit.read")
+DETECT, DRIFT, EXPLAIN = requires("data.detect"), requires("data.drift"), requires("data.explain")
+LIFECYCLE = {action: requires(f"model.{action}") for action in ("submit", "approve", "reject", "deploy", "retire")}
 
 
 def _state(request: Request) -> Any:
@@ -27,7 +32,20 @@ def _state(request: Request) -> Any:
 
 
 def _actor(key: ApiKey) -> str:
-    return f"key:{key.key_id}"
+    return key.actor
+
+
+def _tenant(request: Request, key: ApiKey) -> str:
+    return tenant_of(key, request.headers)
+
+
+def _request_id(request: Request) -> str | None:
+    return request.scope.get(REQUEST_ID_KEY)
+
+
+def _store(request: Request, key: ApiKey) -> Any:
+    """The model store as the request's tenant sees it, changes attributed to the request's key and id."""
+    return _state(request).store_for(_tenant(request, key), key, _request_id(request))
 
 
 @router.get("/healthz", tags=["service"], summary="Liveness: no key needed")
@@ -43,13 +61,13 @@ def healthz(request: Request) -> JSON:
 
 @router.get("/metrics", tags=["service"], summary="Prometheus metrics (role read)",
             responses={200: {"content": {"text/plain": {}}}, **schemas.errors(401, 403)})
-def metrics(request: Request, key: ApiKey = Depends(READ)) -> Response:
+def metrics(request: Request, key: ApiKey = Depends(METRICS)) -> Response:
     return Response(_state(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @router.get("/v1/plugins", tags=["registry"], summary="Installed plugins, as `pynomaly plugins list --json`",
             responses=schemas.errors(401, 403))
-def plugins(key: ApiKey = Depends(READ)) -> JSON:
+def plugins(key: ApiKey = Depends(REGISTRY)) -> JSON:
     from pynomaly_core.registry import get_registry
 
     registry = get_registry()
@@ -62,7 +80,7 @@ def plugins(key: ApiKey = Depends(READ)) -> JSON:
 @router.get("/v1/detectors", tags=["registry"], summary="Registered detectors (the live registry)",
             responses=schemas.errors(401, 403))
 def detectors(plugin: str | None = Query(None, max_length=100), kind: str | None = Query(None, max_length=100),
-              key: ApiKey = Depends(READ)) -> JSON:
+              key: ApiKey = Depends(REGISTRY)) -> JSON:
     from pynomaly_core.sdk import list_detectors
 
     return JSON({"detectors": [spec.to_dict() for spec in list_detectors(plugin=plugin, kind=kind)]})
@@ -70,7 +88,7 @@ def detectors(plugin: str | None = Query(None, max_length=100), kind: str | None
 
 @router.get("/v1/detectors/{name}", tags=["registry"], summary="One detector by short or qualified name",
             responses=schemas.errors(401, 403, 404))
-def detector(name: str, key: ApiKey = Depends(READ)) -> JSON:
+def detector(name: str, key: ApiKey = Depends(REGISTRY)) -> JSON:
     from pynomaly_core.registry import get_registry
 
     return JSON(get_registry().detector(name).to_dict())
@@ -79,7 +97,7 @@ def detector(name: str, key: ApiKey = Depends(READ)) -> JSON:
 @router.post("/v1/detect", tags=["detection"], summary="Fit a detector and score the same rows (JSON or CSV upload)",
              openapi_extra=schemas.body(schemas.DETECT_JSON, schemas.DETECT_FORM),
              responses=schemas.errors(400, 401, 403, 404, 413, 422, 504))
-async def detect(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
+async def detect(request: Request, key: ApiKey = Depends(DETECT)) -> JSON:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         X, names, y, detector_name, params, top = await _detect_form(request)
@@ -148,7 +166,7 @@ def _labels(value: Any, n_rows: int) -> np.ndarray | None:
              openapi_extra=schemas.body(schemas.MODEL_CREATE),
              responses={201: {"description": "The registered model version"},
                         **schemas.errors(400, 401, 403, 404, 413, 422, 504)})
-async def create_model(request: Request, key: ApiKey = Depends(ADMIN)) -> JSON:
+async def create_model(request: Request, key: ApiKey = Depends(MODEL_CREATE)) -> JSON:
     body = payload.json_object(await request.body())
     name = payload.field(body, "name", str)
     detector_name = payload.field(body, "detector", str, "ecod")
@@ -156,6 +174,7 @@ async def create_model(request: Request, key: ApiKey = Depends(ADMIN)) -> JSON:
     X = payload.rows(body.get("data"))
     names = payload.feature_names(body.get("feature_names"), X.shape[1])
     state = _state(request)
+    store, tenant = _store(request, key), _tenant(request, key)
 
     def train() -> Any:
         import time
@@ -168,11 +187,12 @@ async def create_model(request: Request, key: ApiKey = Depends(ADMIN)) -> JSON:
         start = time.perf_counter()
         model.fit(service.with_names(X, names))
         training_s = time.perf_counter() - start
-        mv = state.store.register(name, model, data_fingerprint=fingerprint(service.with_names(X, names)),
-                                  training_s=training_s)
-        state.forget(name)
+        mv = store.register(name, model, data_fingerprint=fingerprint(service.with_names(X, names)),
+                            training_s=training_s)
+        state.forget(name, tenant=tenant)
         state.keys.audit(_actor(key), "model.create", f"{mv.name}@{mv.version}",
-                         {"detector": mv.detector, "rows": int(X.shape[0]), "features": int(X.shape[1])})
+                         {"detector": mv.detector, "rows": int(X.shape[0]), "features": int(X.shape[1])},
+                         tenant=tenant, request_id=_request_id(request))
         return mv
 
     mv = await in_thread(train)
@@ -180,36 +200,39 @@ async def create_model(request: Request, key: ApiKey = Depends(ADMIN)) -> JSON:
 
 
 @router.get("/v1/models", tags=["models"], summary="Every registered model version", responses=schemas.errors(401, 403))
-async def list_models(request: Request, key: ApiKey = Depends(READ)) -> JSON:
-    versions = await in_thread(_state(request).store.list)
+async def list_models(request: Request, key: ApiKey = Depends(MODEL_READ)) -> JSON:
+    versions = await in_thread(_store(request, key).list)
     return JSON({"models": [_model_dict(mv) for mv in versions]})
 
 
 @router.get("/v1/models/{name}", tags=["models"], summary="A model: its latest (or given) version and all versions",
             responses=schemas.errors(401, 403, 404, 422))
 async def get_model(request: Request, name: str, version: int | None = Query(None, ge=1),
-                    key: ApiKey = Depends(READ)) -> JSON:
-    store = _state(request).store
+                    key: ApiKey = Depends(MODEL_READ)) -> JSON:
+    store = _store(request, key)
     mv = await in_thread(lambda: store.get(name, version))
     versions = await in_thread(lambda: store.list(name))
-    return JSON({**_model_dict(mv), "all_versions": [v.version for v in versions]})
+    aliases = await in_thread(lambda: store.aliases(name).get(name, {}))
+    return JSON({**_model_dict(mv), "all_versions": [v.version for v in versions], "aliases": aliases})
 
 
 @router.delete("/v1/models/{name}", tags=["models"], summary="Delete one version, or every version (role admin)",
                responses=schemas.errors(401, 403, 404, 422))
 async def delete_model(request: Request, name: str, version: int | None = Query(None, ge=1),
-                       key: ApiKey = Depends(ADMIN)) -> JSON:
+                       key: ApiKey = Depends(MODEL_DELETE)) -> JSON:
     state = _state(request)
+    store, tenant = _store(request, key), _tenant(request, key)
 
     def delete() -> list[int]:
-        targets = [state.store.get(name, version).version] if version is not None else \
-            [mv.version for mv in state.store.list(name)]
+        targets = [store.get(name, version).version] if version is not None else \
+            [mv.version for mv in store.list(name)]
         if not targets:
-            state.store.get(name)  # raises ModelNotFoundError naming what exists
+            store.get(name)  # raises ModelNotFoundError naming what exists
         for v in targets:
-            state.store.delete(name, v)
-            state.keys.audit(_actor(key), "model.delete", f"{name}@{v}")
-        state.forget(name)
+            store.delete(name, v)
+            state.keys.audit(_actor(key), "model.delete", f"{name}@{v}", tenant=tenant,
+                             request_id=_request_id(request))
+        state.forget(name, tenant=tenant)
         return targets
 
     deleted = await in_thread(delete)
@@ -218,11 +241,54 @@ async def delete_model(request: Request, name: str, version: int | None = Query(
 
 @router.post("/v1/models/{name}/score", tags=["models"], summary="Score rows with a registered model (role score)",
              openapi_extra=schemas.body(schemas.SCORE), responses=schemas.errors(400, 401, 403, 404, 409, 413, 422))
-async def score(request: Request, name: str, version: int | None = Query(None, ge=1)) -> JSON:
-    """Served by :class:`pynomaly_server.scoring.ScoreFastPath`; this route documents it and is the fallback."""
+async def score(request: Request, name: str, version: int | None = Query(None, ge=1),
+                alias: str | None = Query(None, max_length=32)) -> JSON:
+    """Served by :class:`pynomaly_server.scoring.ScoreFastPath`; this route documents it and is the fallback.
+    ``name`` may be ``NAME@ALIAS``; ``alias`` (``champion``, ``challenger``) is the same as a query parameter."""
     result = await score_model(request.app.state.server, name, version, request.headers, request.cookies,
-                               await request.body())
+                               await request.body(), request.scope, alias)
     return JSON(result)
+
+
+# -- lifecycle -----------------------------------------------------------------------------------------------
+def _lifecycle_route(action: str) -> None:
+    async def route(request: Request, name: str, version: int, key: ApiKey = Depends(LIFECYCLE[action])) -> JSON:
+        body = payload.json_object(await request.body()) if await request.body() else {}
+        reason = payload.field(body, "reason", str, None)
+        options: dict[str, Any] = {"reason": reason}
+        if action == "deploy":
+            options["alias"] = payload.field(body, "alias", str, "champion")
+        store = _store(request, key)
+        mv = await in_thread(lambda: getattr(store, action)(name, version, **options))
+        _state(request).forget(name, tenant=store.tenant)
+        return JSON(_model_dict(mv))
+
+    router.add_api_route(f"/v1/models/{{name}}/versions/{{version}}/{action}", route, methods=["POST"],
+                         tags=["lifecycle"], summary=f"{action.capitalize()} a model version (action model.{action})",
+                         responses=schemas.errors(401, 403, 404, 409, 422), name=f"model_{action}")
+
+
+for _action in LIFECYCLE:
+    _lifecycle_route(_action)
+
+
+@router.put("/v1/models/{name}/aliases/{alias}", tags=["lifecycle"],
+            summary="Point NAME@ALIAS at an approved or deployed version: `{\"version\": N}`",
+            responses=schemas.errors(401, 403, 404, 409, 422))
+async def put_alias(request: Request, name: str, alias: str, key: ApiKey = Depends(ALIAS)) -> JSON:
+    version = payload.field(payload.json_object(await request.body()), "version", int)
+    store = _store(request, key)
+    await in_thread(lambda: store.set_alias(name, alias, version))
+    _state(request).forget(name, tenant=store.tenant)
+    return JSON({"name": name, "alias": alias, "version": version})
+
+
+@router.get("/v1/models/{name}/history", tags=["lifecycle"], summary="Every lifecycle event of a model",
+            responses=schemas.errors(401, 403, 404, 422))
+async def history(request: Request, name: str, version: int | None = Query(None, ge=1),
+                  key: ApiKey = Depends(HISTORY)) -> JSON:
+    store = _store(request, key)
+    return JSON({"name": name, "events": await in_thread(lambda: store.history(name, version))})
 
 
 def _model_dict(mv: Any) -> dict[str, Any]:
@@ -234,7 +300,7 @@ def _model_dict(mv: Any) -> dict[str, Any]:
 # -- drift and explanations ----------------------------------------------------------------------------------
 @router.post("/v1/drift", tags=["analysis"], summary="Two-sample drift test between reference and current rows",
              openapi_extra=schemas.body(schemas.DRIFT), responses=schemas.errors(400, 401, 403, 404, 413, 422, 504))
-async def drift(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
+async def drift(request: Request, key: ApiKey = Depends(DRIFT)) -> JSON:
     body = payload.json_object(await request.body())
     reference = payload.rows(body.get("reference"), "reference")
     current = payload.rows(body.get("current"), "current")
@@ -248,7 +314,7 @@ async def drift(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
 @router.post("/v1/explain", tags=["analysis"], summary="Per-row feature attributions for a model or a detector",
              openapi_extra=schemas.body(schemas.EXPLAIN),
              responses=schemas.errors(400, 401, 403, 404, 409, 413, 422, 504))
-async def explain(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
+async def explain(request: Request, key: ApiKey = Depends(EXPLAIN)) -> JSON:
     body = payload.json_object(await request.body())
     X = payload.rows(body.get("data"))
     background = payload.rows(body["background"], "background") if body.get("background") is not None else None
@@ -262,10 +328,11 @@ async def explain(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
         raise ApiError(422, "invalid_input", f"field 'background': {background.shape[1]} columns, "
                                              f"'data' has {X.shape[1]}")
     state = _state(request)
+    tenant = _tenant(request, key)
 
     def run() -> dict[str, Any]:
         if model_name is not None:
-            mv = state.version(model_name, version)
+            mv = state.version(tenant, model_name, version)
             model, source = state.model(mv), {"model": mv.name, "version": mv.version}
         else:
             detector_name = payload.field(body, "detector", str, "ecod")
@@ -285,5 +352,14 @@ async def explain(request: Request, key: ApiKey = Depends(SCORE)) -> JSON:
 
 @router.get("/v1/audit", tags=["service"], summary="The newest audit-log entries (role admin)",
             responses=schemas.errors(401, 403, 422))
-def audit(request: Request, limit: int = Query(100, ge=1, le=10_000), key: ApiKey = Depends(ADMIN)) -> JSON:
-    return JSON({"entries": _state(request).keys.audit_entries(limit)})
+def audit(request: Request, limit: int = Query(100, ge=1, le=10_000), key: ApiKey = Depends(AUDIT)) -> JSON:
+    """The server's log (keys, API calls) of the request's tenant."""
+    return JSON({"entries": _state(request).keys.audit_entries(limit, tenant=_tenant(request, key))})
+
+
+@router.get("/v1/audit/store", tags=["service"], summary="The newest model store audit records (action audit.read)",
+            responses=schemas.errors(401, 403, 422))
+async def store_audit(request: Request, limit: int = Query(100, ge=1, le=10_000),
+                      key: ApiKey = Depends(AUDIT)) -> JSON:
+    store = _store(request, key)
+    return JSON({"entries": await in_thread(lambda: store.audit_entries(limit))})

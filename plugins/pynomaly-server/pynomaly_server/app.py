@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,12 @@ log = logging.getLogger("pynomaly.server")
 DESCRIPTION = """Anomaly detection over the pynomaly registry.
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`; create keys with
-`pynomaly keys create --role read|score|admin`. Roles: **read** (listings, models, metrics) < **score**
-(detect, score, drift, explain) < **admin** (create and delete models, audit log). Errors are JSON
-`{"code", "message"}`.
+`pynomaly keys create --role ROLE [--tenant T]`. Every key belongs to a tenant and sees only that tenant's
+models (`X-Pynomaly-Tenant` picks one for a `global_admin` key). Roles (a policy table the operator can extend):
+**viewer** (listings, models, history, metrics) < **scorer** (+ detect, score, drift, explain) < **trainer**
+(+ create, submit) / **reviewer** (+ approve, reject) < **admin** (+ deploy, retire, aliases, delete, audit);
+the first keys' **read**, **score** and **admin** keep working. Errors are JSON `{"code", "message"}`; every
+response carries `X-Request-ID`.
 """
 
 
@@ -38,8 +43,13 @@ def create_app(settings: Settings | None = None, *, keys: Any = None, store: Any
 
     settings = settings or Settings.from_env()
     state = ServerState(settings, keys=keys, store=store)
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()  # writes the API-call audit records still queued
+
     app = FastAPI(title="pynomaly", version=__version__, description=DESCRIPTION, docs_url=None,
-                  redoc_url=None, openapi_url="/openapi.json")
+                  redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.server = state
     app.include_router(api.router)
     app.include_router(ui.router)
@@ -48,7 +58,7 @@ def create_app(settings: Settings | None = None, *, keys: Any = None, store: Any
     _add_docs(app)
     app.add_middleware(ScoreFastPath, state=state)  # inside ServerMiddleware: limits, timeout, metrics still apply
     app.add_middleware(ServerMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes,
-                       timeout_s=settings.request_timeout_s)
+                       timeout_s=settings.request_timeout_s, audit=state.audit)
     return app
 
 

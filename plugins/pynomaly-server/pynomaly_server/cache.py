@@ -1,4 +1,4 @@
-"""A bounded, thread-safe LRU cache of fitted models keyed by (name, version)."""
+"""A bounded, thread-safe LRU cache of fitted models keyed by ``(tenant, name, version)`` (or ``(name, version)``)."""
 
 from __future__ import annotations
 
@@ -17,18 +17,18 @@ class ModelCache:
             raise ValueError("model cache capacity must be >= 1")
         self.capacity = capacity
         self.on_load = on_load
-        self._items: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading: dict[tuple[str, int], threading.Lock] = {}
+        self._loading: dict[tuple[Any, ...], threading.Lock] = {}
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def keys(self) -> list[tuple[str, int]]:
+    def keys(self) -> list[tuple[Any, ...]]:
         with self._lock:
             return list(self._items)
 
-    def peek(self, key: tuple[str, int]) -> Any:
+    def peek(self, key: tuple[Any, ...]) -> Any:
         """The cached model (marked most recently used) or None; never loads."""
         with self._lock:
             model = self._items.get(key)
@@ -36,7 +36,7 @@ class ModelCache:
                 self._items.move_to_end(key)
             return model
 
-    def get(self, key: tuple[str, int], load: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -57,8 +57,9 @@ class ModelCache:
                 self._loading.pop(key, None)
             return model
 
-    def discard(self, name: str, version: int | None = None) -> None:
-        """Forget one version of a model, or all of its versions."""
+    def discard(self, name: str, version: int | None = None, tenant: str | None = None) -> None:
+        """Forget one version of a model, or all of its versions (of one tenant, or of every tenant)."""
         with self._lock:
-            for key in [k for k in self._items if k[0] == name and (version is None or k[1] == version)]:
+            for key in [k for k in self._items if k[-2] == name and (version is None or k[-1] == version)
+                        and (tenant is None or k[0] == tenant)]:
                 del self._items[key]

@@ -21,6 +21,8 @@ def serve(
     trust_models: bool = typer.Option(False, "--trust-models",
                                       help="Allow loading models whose artefacts need unpickling."),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
+    ab_share: float = typer.Option(None, "--ab-share", help="Share of NAME@champion score traffic answered by "
+                                   "NAME@challenger (both score it; recorded under PYNOMALY_HOME/traffic)."),
 ) -> None:
     """Serve the REST API, its OpenAPI docs (/docs) and the web UI (/ui)."""
     import os
@@ -43,6 +45,8 @@ def serve(
             os.environ[env] = str(value)
     if trust_models:
         os.environ["PYNOMALY_SERVER_TRUST_MODELS"] = "1"
+    if ab_share is not None:
+        os.environ["PYNOMALY_SERVER_AB_SHARE"] = str(ab_share)
     Settings.from_env()  # report bad settings here, once, as a one-line error
     options = {"host": host, "port": port, "log_level": log_level, "access_log": False, "timeout_keep_alive": 30,
                "server_header": False}
@@ -70,24 +74,47 @@ def settle_heap() -> None:
 
 
 def _store():
-    from pynomaly_server.config import keys_database_url
+    from pynomaly_server.config import keys_database_schema, keys_database_url
     from pynomaly_server.keys import KeyStore
 
-    return KeyStore(keys_database_url())
+    return KeyStore(keys_database_url(), schema=keys_database_schema())
 
 
 @keys_app.command("create")
 def create_key(
-    role: str = typer.Option(..., "--role", help="read, score or admin."),
+    role: str = typer.Option(..., "--role", help="viewer, scorer, trainer, reviewer, admin, global_admin (or "
+                                                 "read, score, admin; or a role added to the policy table)."),
     name: str = typer.Option("", "--name", help="A note saying who or what uses the key."),
+    tenant: str = typer.Option("default", "--tenant", help="The tenant the key belongs to ('*' for a "
+                                                           "global_admin)."),
 ) -> None:
     """Create a key and print it once, as the last line (only its salted hash is stored)."""
-    from pynomaly_server.keys import check_role
-
-    check_role(role)
-    key, secret = _store().create(role, name=name)
-    typer.echo(f"created key {key.key_id} with role {key.role}; it is shown only now:")
+    key, secret = _store().create(role, name=name, tenant=tenant)
+    typer.echo(f"created key {key.key_id} with role {key.role} in tenant {key.tenant}; it is shown only now:")
     typer.echo(secret)
+
+
+@keys_app.command("policy")
+def policy(
+    grant: list[str] = typer.Option(None, "--grant", metavar="ROLE:ACTION", help="Add a row (repeatable)."),
+    remove: list[str] = typer.Option(None, "--remove", metavar="ROLE:ACTION", help="Remove a row (repeatable)."),
+    tenant: str = typer.Option("*", "--tenant", help="The tenant the rows apply to ('*': every tenant)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The policy table (tenant, role, action); --grant / --remove change it (audited)."""
+    from pynomaly_core.cli.output import print_json, print_table
+
+    store = _store()
+    for text, change in [(g, store.grant) for g in grant or []] + [(r, store.revoke_grant) for r in remove or []]:
+        role, _, action = text.partition(":")
+        if not role or not action:
+            raise InputError(f"{text!r}: expected ROLE:ACTION, e.g. auditor:audit.read")
+        change(role, action, tenant=tenant)
+    rows = sorted(store.policy().rows)
+    if as_json:
+        print_json([{"tenant": t, "role": r, "action": a} for t, r, a in rows])
+        return
+    print_table(f"policy ({len(rows)} rows)", ["tenant", "role", "action"], rows)
 
 
 @keys_app.command("list")
@@ -99,8 +126,8 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Machine-readab
     if as_json:
         print_json([k.to_dict() for k in keys])
         return
-    print_table("API keys", ["id", "role", "name", "created", "by", "revoked"],
-                [(k.key_id, k.role, k.name, k.created_at.isoformat(timespec="seconds"), k.created_by,
+    print_table("API keys", ["id", "tenant", "role", "name", "created", "by", "revoked"],
+                [(k.key_id, k.tenant, k.role, k.name, k.created_at.isoformat(timespec="seconds"), k.created_by,
                   k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "") for k in keys])
 
 

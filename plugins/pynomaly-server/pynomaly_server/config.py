@@ -28,6 +28,16 @@ def keys_database_url(home: Path | None = None) -> str:
     return f"sqlite:///{home / 'server.db'}"
 
 
+def keys_database_schema() -> str | None:
+    """The PostgreSQL schema of the keys database: ``PYNOMALY_SERVER_DATABASE_SCHEMA``, else (when the keys live
+    in the model store's database) ``PYNOMALY_DATABASE_SCHEMA``."""
+    if os.environ.get("PYNOMALY_SERVER_DATABASE_URL"):
+        return os.environ.get("PYNOMALY_SERVER_DATABASE_SCHEMA") or None
+    if os.environ.get("PYNOMALY_DATABASE_URL"):
+        return os.environ.get("PYNOMALY_SERVER_DATABASE_SCHEMA") or os.environ.get("PYNOMALY_DATABASE_SCHEMA") or None
+    return None
+
+
 def _env_number(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
@@ -38,6 +48,18 @@ def _env_number(name: str, default: float) -> float:
         raise InputError(f"environment variable {name}: expected a number, got {raw!r}") from None
     if value <= 0:
         raise InputError(f"environment variable {name}: must be > 0, got {raw!r}")
+    return value
+
+
+def _share(raw: str | None) -> float:
+    if raw is None or not raw.strip():
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise InputError(f"--ab-share / PYNOMALY_SERVER_AB_SHARE: expected a share in [0, 1), got {raw!r}")
     return value
 
 
@@ -57,6 +79,8 @@ class Settings:
     trust_models: bool = False
     #: Seconds a verified key is trusted before its revocation status is re-read from the database.
     key_recheck_s: float = 5.0
+    #: Share of ``NAME@champion`` score traffic the ``challenger`` answers (0: no A/B split).
+    ab_share: float = 0.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,7 +90,11 @@ class Settings:
             model_cache_size=int(_env_number("PYNOMALY_SERVER_MODEL_CACHE", 16)),
             trust_models=os.environ.get("PYNOMALY_SERVER_TRUST_MODELS", "") in ("1", "true", "yes"),
             key_recheck_s=_env_number("PYNOMALY_SERVER_KEY_RECHECK", 5.0),
+            ab_share=_share(os.environ.get("PYNOMALY_SERVER_AB_SHARE")),
         )
 
     def database_url(self) -> str:
         return self.keys_url or keys_database_url(self.home)
+
+    def database_schema(self) -> str | None:
+        return None if self.keys_url else keys_database_schema()

@@ -37,6 +37,10 @@ def from_pynomaly(exc: PynomalyError) -> ApiError:
     if name == "ModelNotFoundError" or isinstance(exc, LookupError):
         code = "unknown_name" if isinstance(exc, UnknownNameError) else "not_found"
         return ApiError(404, code, message)
+    if name == "TransitionError":
+        return ApiError(409, "invalid_transition", message)
+    if name == "PermissionDenied":
+        return ApiError(403, "forbidden", message)
     if isinstance(exc, UntrustedArtefactError):
         return ApiError(409, "untrusted_model", message)
     if isinstance(exc, IntegrityError):

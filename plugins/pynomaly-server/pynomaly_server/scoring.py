@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import numpy as np
 import orjson
@@ -18,7 +18,7 @@ import orjson
 from pynomaly_core.errors import PynomalyError
 from pynomaly_core.pipeline import score_detector
 from pynomaly_server import payload
-from pynomaly_server.auth import authenticate_async
+from pynomaly_server.auth import authenticate_async, tenant_of
 from pynomaly_server.errors import ApiError, error_body, from_pynomaly
 from pynomaly_server.responses import in_thread
 
@@ -31,21 +31,65 @@ log = logging.getLogger("pynomaly.server")
 
 
 async def score_model(state: Any, name: str, version: int | None, headers: Any, cookies: Any,
-                      body: bytes) -> dict[str, Any]:
-    """Authenticate (role score), parse ``{"data": [[...]]}``, score with the cached model."""
-    await authenticate_async(state.keys, "score", headers, cookies)
+                      body: bytes, scope: dict[str, Any] | None = None, alias: str | None = None) -> dict[str, Any]:
+    """Authenticate (action ``model.score`` in the request's tenant), parse ``{"data": [[...]]}``, score with the
+    cached model of that tenant. ``name`` may be ``NAME@ALIAS`` (``champion``, ``challenger``)."""
+    key = await authenticate_async(state.keys, "model.score", headers, cookies, scope)
+    if "@" in name:
+        name, _, alias = name.partition("@")
+    if alias is not None and version is not None:
+        raise ApiError(422, "invalid_input", "give either a version or an alias, not both")
     X = payload.rows(payload.json_object(body).get("data"))
-    mv = state.version(name, version)
-    model = state.cache.peek((mv.name, mv.version))
-    if model is None:
-        model = await in_thread(state.model, mv)
+    tenant = tenant_of(key, headers)
+    mv = state.version(tenant, name, version, _alias(alias))
+    if alias == "champion" and state.settings.ab_share > 0:
+        challenger = state.challenger(tenant, name)
+        if challenger is not None and challenger.version != mv.version:
+            return await _ab_split(state, mv, challenger, X, (scope or {}).get("pynomaly.request_id") or "")
+    model = await _model(state, mv)
     if X.shape[0] <= INLINE_ROWS:
         scores, labels = _score(model, X)
     else:
         scores, labels = await in_thread(_score, model, X)
     state.metrics.add_rows(ROUTE, X.shape[0])
-    return {"model": mv.name, "version": mv.version, "threshold": float(model.threshold_),
-            "scores": scores, "labels": labels}
+    result = {"model": mv.name, "version": mv.version, "threshold": float(model.threshold_),
+              "scores": scores, "labels": labels}
+    if alias is not None:
+        result["alias"] = alias
+    return result
+
+
+async def _model(state: Any, mv: Any) -> Any:
+    model = state.cache.peek((mv.tenant, mv.name, mv.version))
+    return model if model is not None else await in_thread(state.model, mv)
+
+
+async def _ab_split(state: Any, champion: Any, challenger: Any, X: np.ndarray, request_id: str) -> dict[str, Any]:
+    """Score with both arms, answer with the one the request id falls to, record both (see :mod:`ab`)."""
+    from pynomaly_server.ab import arm_of, feature_names
+
+    models = {"champion": await _model(state, champion), "challenger": await _model(state, challenger)}
+    if X.shape[0] <= INLINE_ROWS:
+        results = {arm: _score(model, X) for arm, model in models.items()}
+    else:
+        results = {arm: await in_thread(_score, model, X) for arm, model in models.items()}
+    arm = arm_of(request_id, state.settings.ab_share)
+    served = champion if arm == "champion" else challenger
+    state.traffic.add(champion.tenant, champion.name, feature_names(models["champion"], X.shape[1]), X,
+                      results["champion"][0], results["challenger"][0], arm, (champion.version, challenger.version),
+                      request_id)
+    state.metrics.add_rows(ROUTE, X.shape[0])
+    scores, labels = results[arm]
+    return {"model": served.name, "version": served.version, "threshold": float(models[arm].threshold_),
+            "scores": scores, "labels": labels, "alias": arm, "ab_share": state.settings.ab_share}
+
+
+def _alias(alias: str | None) -> str | None:
+    if alias is None or alias == "latest":
+        return None
+    from pynomaly_core.governance.lifecycle import check_alias
+
+    return check_alias(alias)
 
 
 def _score(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,9 +119,10 @@ class ScoreFastPath:
         try:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             cookies = _cookies(headers.get("cookie"))
-            version = _version(scope.get("query_string", b""))
+            version, alias = _version(scope.get("query_string", b""))
             body = await _read(receive)
-            result = await score_model(self.state, match.group(1), version, headers, cookies, body)
+            result = await score_model(self.state, unquote(match.group(1)), version, headers, cookies, body, scope,
+                                       alias)
             await _respond(send, 200, orjson.dumps(result, option=_OPTIONS))
         except ApiError as exc:
             await _respond(send, exc.status, error_body(exc.code, exc.message), exc.headers)
@@ -92,17 +137,20 @@ class ScoreFastPath:
                                                                    "the server log has the details"))
 
 
-def _version(query_string: bytes) -> int | None:
-    values = parse_qs(query_string.decode("latin-1")).get("version")
+def _version(query_string: bytes) -> tuple[int | None, str | None]:
+    query = parse_qs(query_string.decode("latin-1"))
+    aliases = query.get("alias")
+    alias = aliases[-1] if aliases else None
+    values = query.get("version")
     if not values:
-        return None
+        return None, alias
     try:
         version = int(values[-1])
     except ValueError:
         version = 0
     if version < 1:
         raise ApiError(422, "invalid_input", f"query.version: must be an integer >= 1, got {values[-1]!r}")
-    return version
+    return version, alias
 
 
 def _cookies(header: str | None) -> dict[str, str] | None:

@@ -1,4 +1,4 @@
-"""Everything one server instance holds: settings, key store, model store, model cache and metrics."""
+"""Everything one server instance holds: settings, key store, model store, model cache, metrics, audit writer."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+from pynomaly_server.ab import TrafficRecorder
+from pynomaly_server.audit_writer import AuditWriter
 from pynomaly_server.cache import ModelCache
 from pynomaly_server.config import Settings
 from pynomaly_server.keys import KeyStore
@@ -19,12 +21,15 @@ LATEST_TTL_S = 1.0
 class ServerState:
     def __init__(self, settings: Settings, keys: KeyStore | None = None, store: Any = None):
         self.settings = settings
-        self.keys = keys or KeyStore(settings.database_url(), recheck_s=settings.key_recheck_s)
+        self.keys = keys or KeyStore(settings.database_url(), recheck_s=settings.key_recheck_s,
+                                     schema=settings.database_schema())
+        self.audit = AuditWriter(self.keys)
+        self.traffic = TrafficRecorder(settings.home / "traffic")
         self._store = store
         self._store_lock = threading.Lock()
         self.metrics = Metrics(models_loaded=lambda: len(self.cache))
         self.cache = ModelCache(settings.model_cache_size, on_load=self.metrics.add_model_load)
-        self._latest: dict[tuple[str, int | None], tuple[Any, float]] = {}
+        self._latest: dict[tuple[str, str, int | None, str | None], tuple[Any, float]] = {}
 
     @property
     def store(self) -> Any:
@@ -37,14 +42,19 @@ class ServerState:
                     self._store = ModelStore.from_env()
         return self._store
 
-    def version(self, name: str, version: int | None) -> Any:
-        """The :class:`ModelVersion` for ``name`` (latest when ``version`` is None); raises ModelNotFoundError."""
-        key = (name, version)
+    def store_for(self, tenant: str, key: Any = None, request_id: str | None = None) -> Any:
+        """The model store as ``tenant`` sees it, changes attributed to ``key`` (a view: same connections)."""
+        return self.store.view(tenant=tenant, actor=None if key is None else key.actor, request_id=request_id)
+
+    def version(self, tenant: str, name: str, version: int | None, alias: str | None = None) -> Any:
+        """The :class:`ModelVersion` of ``tenant`` for ``name`` (latest when ``version`` and ``alias`` are None)."""
+        key = (tenant, name, version, alias)
         cached = self._latest.get(key)
         now = time.monotonic()
         if cached is not None and now - cached[1] < LATEST_TTL_S:
             return cached[0]
-        mv = self.store.get(name, version)
+        store = self.store_for(tenant)
+        mv = store.resolve(f"{name}@{alias}") if alias is not None else store.get(name, version)
         if len(self._latest) > 10_000:
             self._latest.clear()
         self._latest[key] = (mv, now)
@@ -52,10 +62,24 @@ class ServerState:
 
     def model(self, mv: Any) -> Any:
         """The fitted detector of a model version, from the cache or loaded once."""
-        return self.cache.get((mv.name, mv.version),
-                              lambda: self.store.load(mv.name, mv.version, trust=self.settings.trust_models))
+        return self.cache.get((mv.tenant, mv.name, mv.version),
+                              lambda: self.store_for(mv.tenant).load(mv.name, mv.version,
+                                                                     trust=self.settings.trust_models))
 
-    def forget(self, name: str, version: int | None = None) -> None:
-        for key in [k for k in self._latest if k[0] == name]:
+    def forget(self, name: str, version: int | None = None, tenant: str | None = None) -> None:
+        for key in [k for k in self._latest if k[1] == name and (tenant is None or k[0] == tenant)]:
             self._latest.pop(key, None)
-        self.cache.discard(name, version)
+        self.cache.discard(name, version, tenant)
+
+    def challenger(self, tenant: str, name: str) -> Any:
+        """``name@challenger`` of ``tenant``, or ``None`` when the model has no challenger."""
+        from pynomaly_core.modelstore.errors import ModelNotFoundError
+
+        try:
+            return self.version(tenant, name, None, "challenger")
+        except ModelNotFoundError:
+            return None
+
+    def close(self) -> None:
+        self.audit.close()
+        self.traffic.close()

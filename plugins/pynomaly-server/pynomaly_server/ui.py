@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pynomaly_core.errors import PynomalyError
 from pynomaly_server import payload, service
-from pynomaly_server.auth import COOKIE, authenticate, authenticate_async
+from pynomaly_server.auth import COOKIE, authenticate, authenticate_async, tenant_of
 from pynomaly_server.errors import ApiError, from_pynomaly
 from pynomaly_server.keys import ApiKey
 from pynomaly_server.responses import in_thread
@@ -38,14 +38,15 @@ templates.env.globals["static"] = _static
 
 def _key(request: Request, role: str) -> ApiKey | None:
     try:
-        return authenticate(request.app.state.server.keys, role, request.headers, request.cookies)
+        return authenticate(request.app.state.server.keys, role, request.headers, request.cookies, request.scope)
     except ApiError:
         return None
 
 
 async def _akey(request: Request, role: str) -> ApiKey | None:
     try:
-        return await authenticate_async(request.app.state.server.keys, role, request.headers, request.cookies)
+        return await authenticate_async(request.app.state.server.keys, role, request.headers, request.cookies,
+                                        request.scope)
     except ApiError:
         return None
 
@@ -189,11 +190,55 @@ async def models_page(request: Request) -> Response:
         return RedirectResponse("/ui/login", status_code=303)
     error = None
     try:
-        versions = await in_thread(request.app.state.server.store.list)
+        store = request.app.state.server.store_for(tenant_of(key, request.headers))
+        versions = await in_thread(store.list)
         models = [mv.to_dict() for mv in versions]
     except PynomalyError as exc:
         models, error = [], str(exc)
     return _page(request, "models.html", key, "models", models=models, error=error)
+
+
+@router.get("/ui/models/{name}")
+async def model_page(request: Request, name: str, error: str | None = None) -> Response:
+    """A model's versions (stage, aliases), its lifecycle history, and approve / reject for a reviewer."""
+    key = await _akey(request, "model.history")
+    if key is None:
+        return RedirectResponse("/ui/login", status_code=303)
+    state = request.app.state.server
+    tenant = tenant_of(key, request.headers)
+    store = state.store_for(tenant)
+    try:
+        versions = await in_thread(lambda: store.list(name))
+        history = await in_thread(lambda: store.history(name))
+        aliases: dict[int, list[str]] = {}
+        for alias, version in (await in_thread(lambda: store.aliases(name))).get(name, {}).items():
+            aliases.setdefault(version, []).append(alias)
+    except PynomalyError as exc:
+        return _fragment_error(request, from_pynomaly(exc).status, str(exc))
+    can_review = state.keys.policy().decide(key.role, key.tenant, "model.approve", tenant).allowed
+    return _page(request, "model.html", key, "models", model=name, tenant=tenant, versions=versions,
+                 history=history, aliases=aliases, can_review=can_review, error=error)
+
+
+@router.post("/ui/models/{name}/{version}/review")
+async def review(request: Request, name: str, version: int) -> Response:
+    """Approve or reject a version pending review (the form of the model page)."""
+    form = await request.form(max_files=0, max_fields=5)
+    action = str(form.get("action") or "")
+    if action not in ("approve", "reject"):
+        return _fragment_error(request, 422, f"unknown review action {action!r}")
+    key = await _akey(request, f"model.{action}")
+    if key is None:
+        return _fragment_error(request, 403, f"{action} needs an API key with role 'reviewer' or 'admin'")
+    store = request.app.state.server.store_for(tenant_of(key, request.headers), key,
+                                               request.scope.get("pynomaly.request_id"))
+    reason = str(form.get("reason") or "").strip() or None
+    try:
+        await in_thread(lambda: getattr(store, action)(name, version, reason=reason))
+    except PynomalyError as exc:
+        return await model_page(request, name, error=str(exc))
+    request.app.state.server.forget(name, tenant=store.tenant)
+    return RedirectResponse(f"/ui/models/{name}", status_code=303)
 
 
 @router.get("/ui/plugins")

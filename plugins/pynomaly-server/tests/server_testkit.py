@@ -52,14 +52,14 @@ class Server:
         return 0.0
 
 
-def start_server(home: Path, *extra: str) -> Server:
+def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
     port = free_port()
     log = home / f"server-{port}.log"
     handle = open(log, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "pynomaly_core.cli.app", "serve", "--port", str(port), "--max-body", str(MAX_BODY),
          *extra],
-        env=server_env(home), stdout=handle, stderr=subprocess.STDOUT,
+        env={**server_env(home), **(env or {})}, stdout=handle, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

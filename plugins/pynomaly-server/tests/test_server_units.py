@@ -161,6 +161,8 @@ def test_keys_and_append_only_audit_log_on_postgresql():
             conn.exec_driver_sql("DROP TABLE IF EXISTS pynomaly_audit_log")
             conn.exec_driver_sql("DROP TABLE IF EXISTS pynomaly_api_keys")
             conn.exec_driver_sql("DROP FUNCTION IF EXISTS pynomaly_audit_log_append_only()")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS pynomaly_audit_heads")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS pynomaly_policy")
         store.close()
 
 
@@ -170,3 +172,28 @@ def test_score_histogram_of_scores_a_few_ulps_apart():
 
     chart = histogram(np.array([1.0, 1.0 + 2 * np.finfo(np.float64).eps, 1.0]), bins=30)
     assert sum(chart["counts"]) == 3 and len(chart["edges"]) == 31
+
+
+def test_batched_api_call_records_are_chained_listed_one_by_one_and_tamper_evident(tmp_path):
+    import sqlite3
+    import time
+
+    from pynomaly_server.audit_writer import AuditWriter
+    from pynomaly_server.keys import KeyStore
+
+    store = KeyStore(f"sqlite:///{tmp_path / 'k.db'}")
+    writer = AuditWriter(store, interval_s=3600)
+    for i in range(250):
+        writer.add((time.time(), f"key:k{i % 3}", "model.score", "POST /v1/models/m/score",
+                    "acme" if i % 5 == 0 else "default", 200, f"r{i}"))
+    writer.close()
+    assert store.verify_audit().ok
+    acme = store.audit_entries(1000, tenant="acme")
+    assert [e["request_id"] for e in acme] == [f"r{i}" for i in range(0, 250, 5)]
+    assert {e["outcome"] for e in acme} == {"200"} and len(store.audit_entries(1000)) == 250
+    with sqlite3.connect(tmp_path / "k.db") as db:
+        db.execute("DROP TRIGGER pynomaly_audit_log_no_update")
+        db.execute("UPDATE pynomaly_audit_log SET details = replace(details, 'r5\"', 'r6\"') WHERE seq = 1")
+    problems = store.verify_audit().problems
+    assert len(problems) == 1 and "record seq 1 (id 1) was edited or reordered" in problems[0]
+    store.close()
