@@ -29,6 +29,8 @@ _LAZY = {
     "list_models": "pynomaly_core.sdk",
     "get_model": "pynomaly_core.sdk",
     "delete_model": "pynomaly_core.sdk",
+    "transition_model": "pynomaly_core.sdk",
+    "model_history": "pynomaly_core.sdk",
     "ModelStore": "pynomaly_core.modelstore.store",
     "ModelVersion": "pynomaly_core.modelstore.version",
     "get_registry": "pynomaly_core.registry",

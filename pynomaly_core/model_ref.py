@@ -1,5 +1,5 @@
 """Resolve what a user names as a model to a fitted detector: a saved-model directory, or ``NAME[@VERSION]``
-from the model store (:mod:`pynomaly_core.modelstore`).
+from the model store (:mod:`pynomaly_core.modelstore`), or ``NAME@ALIAS`` (``champion``, ``challenger``).
 
 Every command and service that takes a MODEL argument goes through :func:`resolve_model` / :func:`load_model`.
 An existing path wins over a model store name; when neither matches, the error says both what was looked for
@@ -48,7 +48,7 @@ def resolve_model(ref: str | Path, *, store: Any = None) -> ResolvedModel:
     :meth:`ModelStore.from_env`)."""
     from pynomaly_core.errors import InputError
     from pynomaly_core.modelstore.errors import ModelNotFoundError, ModelStoreError
-    from pynomaly_core.modelstore.paths import looks_like_ref, parse_ref
+    from pynomaly_core.modelstore.paths import looks_like_ref, split_ref
 
     path = Path(ref)
     if path.exists():
@@ -56,13 +56,13 @@ def resolve_model(ref: str | Path, *, store: Any = None) -> ResolvedModel:
     text = str(ref)
     if not looks_like_ref(text):
         raise InputError(f"model {text!r}: no such directory (and not a model store reference NAME[@VERSION])")
-    name, version = parse_ref(text)
+    split_ref(text)  # a malformed version or alias is an error before the store is opened
     try:
         if store is None:
             from pynomaly_core.modelstore.store import ModelStore
 
             store = ModelStore.from_env()
-        found = store.get(name, version)
+        found = store.resolve(text)
     except ModelNotFoundError as exc:
         raise ModelNotFoundError(f"model {text!r}: no such directory, and {exc}") from None
     except ModelStoreError as exc:

@@ -146,3 +146,25 @@ def delete_model(ref: str, *, store: Any = None) -> None:
     if version is None:
         raise InputError(f"{ref}: name the version to delete, as {name}@VERSION")
     _store(store).delete(name, version)
+
+
+# -- governance: the lifecycle of a registered version (the same methods the CLI and the server call) ---------
+def transition_model(ref: str, action: str, *, reason: str | None = None, alias: str | None = "champion",
+                     store: Any = None) -> Any:
+    """Apply lifecycle ``action`` (submit, approve, reject, deploy, retire) to ``NAME@VERSION``; returns the
+    :class:`ModelVersion` in its new stage or raises ``TransitionError`` saying why not (see docs/governance.md).
+    ``alias`` is the alias ``deploy`` points at the version."""
+    from pynomaly_core.modelstore.paths import parse_ref
+
+    name, version = parse_ref(ref)
+    options = {"alias": alias} if action == "deploy" else {}
+    return _store(store).transition(name, version, action, reason=reason, **options)
+
+
+def model_history(ref: str, *, store: Any = None) -> list[dict[str, Any]]:
+    """Every lifecycle event of ``NAME`` (or of ``NAME@VERSION``): who did what, when and why."""
+    from pynomaly_core.modelstore.paths import parse_ref
+
+    name, version = parse_ref(ref)
+    return _store(store).history(name, version)
+

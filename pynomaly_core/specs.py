@@ -33,6 +33,8 @@ CAPABILITIES = {
                        "batches (out-of-core scoring refuses it)",
     "transductive": "scores only the rows it was fitted on (decision_scores_ after fit); new rows need a new fit",
     "single_feature": "fits data with exactly one feature",
+    "mergeable": "trains on partitions of the data whose states merge (pynomaly_core.merging; Dask and Spark train it "
+                 "distributed): exactly, or for quantile sketches within the model's stated merge_bound_",
     "float32": "computes in float32: scores agree across runs, batches and devices to float32 precision (about 1e-7 "
                "relative), not bit for bit",
 }

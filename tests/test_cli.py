@@ -101,8 +101,11 @@ def test_train_then_score_round_trip(cli, tmp_path):
 def test_detectors_list_and_show_json(cli):
     code, out, _ = cli("detectors", "list", "--json", "--plugin", "builtin")
     names = [d["name"] for d in json.loads(out)]
-    assert names == ["builtin.decayed_hbos", "builtin.ecod", "builtin.ensemble", "builtin.half_space_trees",
-                     "builtin.hbos", "builtin.mahalanobis", "builtin.robust_zscore", "builtin.streaming_zscore"]
+    assert names == ["builtin.anomaly_likelihood", "builtin.decayed_hbos", "builtin.ecod", "builtin.ensemble",
+                     "builtin.forecast_residual", "builtin.half_space_trees", "builtin.hbos", "builtin.mahalanobis",
+                     "builtin.matrix_profile", "builtin.robust_zscore", "builtin.seasonal_residual",
+                     "builtin.spectral_residual", "builtin.streaming_zscore", "builtin.windowed",
+                     "builtin.windowed_gaussian"]
     code, out, _ = cli("detectors", "show", "mahalanobis", "--json")
     shown = json.loads(out)
     assert shown["params"] == {"shrinkage": 0.01, "contamination": 0.1} and "partial_fit" in shown["capabilities"]
@@ -115,7 +118,8 @@ def test_plugins_list_json_fields_are_stable(cli):
     rows = {row["name"]: row for row in json.loads(out)}
     assert set(rows["builtin"]) == {"name", "version", "distribution", "hooks", "detectors", "loaders",
                                     "explainers", "drift_tests", "connectors", "load_time_ms", "status", "error"}
-    assert rows["builtin"]["detectors"] == 8  # ecod, hbos, mahalanobis, robust_zscore, ensemble + 3 online
+    # ecod, hbos, mahalanobis, robust_zscore, ensemble + 3 online + 7 time series
+    assert rows["builtin"]["detectors"] == 15
     assert rows["builtin"]["connectors"] == 2  # stdio, jsonl
     assert rows["builtin"]["drift_tests"] == 5  # ks, mmd, chi2, psi, cvm
     assert rows["builtin"]["explainers"] == 3  # permutation, surrogate, counterfactual

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynomaly_core.hookspecs import hookimpl
 from pynomaly_core.specs import ConnectorSpec, DetectorSpec, DriftTestSpec, ExplainerSpec, LoaderSpec
+from pynomaly_core.timeseries.registration import register_timeseries_detectors
 
 _SAFE = {"save", "deterministic_with_seed"}
 #: Roles of the built-in detectors in the default ensemble and AutoML's pool (chosen in benchmarks/bench_defaults.py).
@@ -17,7 +18,7 @@ def register_detectors(register):
         summary="Empirical-CDF outlier detection: tail probabilities per feature (Li et al., 2022).",
         target="pynomaly_core.builtin.ecod:ECOD",
         params={"contamination": 0.1, "combine": "per_feature", "n_jobs": None},
-        capabilities=_SAFE,
+        capabilities=_SAFE | {"mergeable"},
         presets=_MEMBER,
     ))
     register(DetectorSpec(
@@ -25,7 +26,7 @@ def register_detectors(register):
         summary="Histogram-based outlier score with static equal-width bins (Goldstein & Dengel, 2012).",
         target="pynomaly_core.builtin.hbos:HBOS",
         params={"n_bins": 10, "alpha": 0.1, "tol": 0.5, "contamination": 0.1},
-        capabilities=_SAFE,
+        capabilities=_SAFE | {"mergeable"},
         presets=_MEMBER,
         search_space={"n_bins": [5, 20, 50]},
     ))
@@ -43,7 +44,7 @@ def register_detectors(register):
         summary="Squared Mahalanobis distance under a shrunk covariance; exact incremental updates.",
         target="pynomaly_core.builtin.mahalanobis:Mahalanobis",
         params={"shrinkage": 0.01, "contamination": 0.1},
-        capabilities=_SAFE | {"partial_fit"},
+        capabilities=_SAFE | {"partial_fit", "mergeable"},
         presets=_MEMBER,
     ))
     register(DetectorSpec(
@@ -78,6 +79,7 @@ def register_detectors(register):
                 "contamination": 0.1},
         capabilities=_SAFE | {"partial_fit", "online"},
     ))
+    register_timeseries_detectors(register)
 
 
 @hookimpl

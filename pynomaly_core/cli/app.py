@@ -13,6 +13,7 @@ import sys
 import typer
 
 from pynomaly_core.cli import (
+    audit_cmd,
     automl_cmd,
     benchmark_cmd,
     compare_cmd,
@@ -21,6 +22,7 @@ from pynomaly_core.cli import (
     drift_cmd,
     explain_cmd,
     models_cmd,
+    nab_cmd,
     plugins_cmd,
     score_cmd,
     stream_cmd,
@@ -51,6 +53,7 @@ def build_app() -> typer.Typer:
     app.add_typer(plugins_cmd.app, name="plugins")
     app.add_typer(detectors_cmd.app, name="detectors")
     app.add_typer(models_cmd.app, name="models")
+    app.add_typer(audit_cmd.app, name="audit")
     detect_cmd.register(app)
     train_cmd.register(app)
     score_cmd.register(app)
@@ -60,6 +63,7 @@ def build_app() -> typer.Typer:
     benchmark_cmd.register(app)
     automl_cmd.register(app)
     compare_cmd.register(app)
+    nab_cmd.register(app)
     from pynomaly_core.registry import get_registry
 
     get_registry().add_commands(app)

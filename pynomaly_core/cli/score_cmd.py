@@ -39,6 +39,13 @@ def register(app: typer.Typer) -> None:
                                        help="Rows per batch when the loader streams (out-of-core scoring)."),
         trust: bool = TRUST,
         as_json: bool = AS_JSON,
+        engine: str = typer.Option("local", "--engine",
+                                   help="local, or a scale-out engine from a plugin: dask (extra dask), spark "
+                                        "(extra spark); DATA may then be a Parquet/CSV glob, OUT is partitioned "
+                                        "Parquet."),
+        scheduler: str | None = typer.Option(None, "--scheduler",
+                                             help="--engine dask: scheduler address (default: a LocalCluster sized "
+                                                  "to the machine); --engine spark: the master URL."),
     ) -> None:
         """Score DATA with a saved model."""
         from pynomaly_core.cli.inputs import loader_call, progress
@@ -47,22 +54,45 @@ def register(app: typer.Typer) -> None:
         from pynomaly_core.pipeline import score_detector
         from pynomaly_core.streaming import check_stream_output, first_batch_columns, score_stream
 
+        if engine != "local":
+            from pynomaly_core.engines import resolve_engine
+            from pynomaly_core.errors import InputError
+
+            run = resolve_engine(engine)
+            unsupported = [flag for flag, value in (("--labels", labels), ("--loader", loader), ("--table", table),
+                                                    ("--query", query), ("--loader-option", loader_option))
+                           if value]
+            if unsupported:
+                raise InputError(f"--engine {engine} reads Parquet or CSV files: {unsupported[0]} is not supported")
+            model = resolve_model(model_ref).load(trust=trust)
+            summary = run(model, data, output, scheduler=scheduler, top=top,
+                          columns=None if columns is None else [c.strip() for c in columns.split(",")])
+            print_summary(summary, top, as_json)
+            return
         spec, options = loader_call(data, loader, columns, labels, loader_option, table, query)
         if spec.iter_target is not None:  # chunk-capable: stream batches, write results as they come
             if output is not None:
                 check_stream_output(output)
             resolved = resolve_model(model_ref)
             model = resolved.load(trust=trust)
-            resolved.check_columns(*first_batch_columns(spec, data, options))
-            summary = score_stream(model, spec, data, options, batch_rows, output, top)
+            from pynomaly_core.governance.lineage import scoring_run
+
+            with scoring_run("pynomaly.score", resolved, data, output) as lineage_run:  # OpenLineage, if configured
+                resolved.check_columns(*first_batch_columns(spec, data, options))
+                lineage_run.source_only()
+                summary = score_stream(model, spec, data, options, batch_rows, output, top)
             print_summary(summary, top, as_json)
             return
         if output is not None:
             check_output_path(output)
         resolved = resolve_model(model_ref)
         model = resolved.load(trust=trust)
-        dataset = spec.load()(data, **options)
-        resolved.check_columns(dataset.feature_names, dataset.n_features)
-        with progress(f"scoring {dataset.n_rows} rows"):
-            result = score_detector(model, dataset)
+        from pynomaly_core.governance.lineage import scoring_run
+
+        with scoring_run("pynomaly.score", resolved, data, output) as lineage_run:  # OpenLineage, when configured
+            dataset = spec.load()(data, **options)
+            resolved.check_columns(dataset.feature_names, dataset.n_features)
+            lineage_run.data(dataset)
+            with progress(f"scoring {dataset.n_rows} rows"):
+                result = score_detector(model, dataset)
         report(result, top, as_json, output)

@@ -97,7 +97,10 @@ def register(app: typer.Typer) -> None:
             sink_opener(sink, sink_options), config, events=sink_opener(events, {}),
             dead_letters=sink_opener(dead_letter, {}), severity=scale, alerts=AlertPolicy(cooldown),
             adaptive=adaptive, drift=monitor, model_version=resolve_model(model_ref).label)
-        with engine.signals(), _metrics_server(engine, metrics_port), _progress(engine):
+        from pynomaly_core.governance.lineage import scoring_run
+
+        with scoring_run("pynomaly.stream", resolve_model(model_ref), source, sink), engine.signals(), \
+                _metrics_server(engine, metrics_port), _progress(engine):  # OpenLineage run, when configured
             result = engine.run()
         figures = result.to_dict()
         if stats is not None:
