@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 Labels = tuple[tuple[str, str], ...]
+#: A label set as stored: the label values, in the order of the metric's label names (paired at render time, so
+#: counting on a request path costs a tuple and a dict update).
+Values = tuple[str, ...]
 
 
 def format_labels(pairs: Labels) -> str:
@@ -29,10 +32,13 @@ class _Metric:
         self.name, self.help, self.label_names = name, help_text, tuple(label_names)
         self._lock = threading.Lock()
 
-    def _key(self, labels: Sequence[str]) -> Labels:
+    def _key(self, labels: tuple[str, ...]) -> Values:
         if len(labels) != len(self.label_names):
             raise ValueError(f"{self.name} takes labels {self.label_names}, got {tuple(labels)}")
-        return tuple(zip(self.label_names, (str(v) for v in labels), strict=True))
+        return labels if all(type(v) is str for v in labels) else tuple(map(str, labels))
+
+    def _pairs(self, key: Values) -> Labels:
+        return tuple(zip(self.label_names, key, strict=True))
 
     def header(self) -> list[str]:
         return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
@@ -45,7 +51,7 @@ class Counter(_Metric):
 
     def __init__(self, name: str, help_text: str, label_names: Sequence[str] = ()):
         super().__init__(name, help_text, label_names)
-        self.values: dict[Labels, float] = {}
+        self.values: dict[Values, float] = {}
 
     def inc(self, amount: float = 1, *labels: str) -> None:
         key = self._key(labels)
@@ -64,7 +70,7 @@ class Counter(_Metric):
             items = sorted(self.values.items())
         if not items and not self.label_names:
             items = [((), 0)]
-        return [*self.header(), *(f"{self.name}{format_labels(k)} {_number(v)}" for k, v in items)]
+        return [*self.header(), *(f"{self.name}{format_labels(self._pairs(k))} {_number(v)}" for k, v in items)]
 
 
 class Gauge(_Metric):
@@ -94,8 +100,8 @@ class Histogram(_Metric):
                  buckets: Sequence[float] = LATENCY_BUCKETS):
         super().__init__(name, help_text, label_names)
         self.buckets = tuple(buckets)
-        self.counts: dict[Labels, list[int]] = {}
-        self.sums: dict[Labels, float] = {}
+        self.counts: dict[Values, list[int]] = {}
+        self.sums: dict[Values, float] = {}
 
     def observe(self, value: float, *labels: str) -> None:
         self.observe_many([value], *labels)
@@ -115,7 +121,8 @@ class Histogram(_Metric):
         out = self.header()
         with self._lock:
             items = sorted((k, list(v), self.sums[k]) for k, v in self.counts.items())
-        for key, counts, total in items:
+        for values, counts, total in items:
+            key = self._pairs(values)
             cumulative = 0
             for bound, n in zip((*self.buckets, float("inf")), counts, strict=True):
                 cumulative += n
