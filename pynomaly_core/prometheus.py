@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 #: Latency buckets (seconds): fine around the millisecond, coarse up to a minute.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -66,11 +66,15 @@ class Counter(_Metric):
         return self.value(*labels)
 
     def render(self) -> list[str]:
+        return [*self.header(), *self.samples()]
+
+    def samples(self, extra: Labels = ()) -> list[str]:
+        """The sample lines, each label set led by the constant labels ``extra``."""
         with self._lock:
             items = sorted(self.values.items())
         if not items and not self.label_names:
             items = [((), 0)]
-        return [*self.header(), *(f"{self.name}{format_labels(self._pairs(k))} {_number(v)}" for k, v in items)]
+        return [f"{self.name}{format_labels((*extra, *self._pairs(k)))} {_number(v)}" for k, v in items]
 
 
 class Gauge(_Metric):
@@ -87,8 +91,11 @@ class Gauge(_Metric):
         self._value = value
 
     def render(self) -> list[str]:
+        return [*self.header(), *self.samples()]
+
+    def samples(self, extra: Labels = ()) -> list[str]:
         value = self._read() if self._read is not None else self._value
-        return [*self.header(), f"{self.name} {_number(value)}"]
+        return [f"{self.name}{format_labels(extra)} {_number(value)}"]
 
 
 class Histogram(_Metric):
@@ -118,11 +125,14 @@ class Histogram(_Metric):
                 self.sums[key] += float(value)
 
     def render(self) -> list[str]:
-        out = self.header()
+        return [*self.header(), *self.samples()]
+
+    def samples(self, extra: Labels = ()) -> list[str]:
+        out: list[str] = []
         with self._lock:
             items = sorted((k, list(v), self.sums[k]) for k, v in self.counts.items())
         for values, counts, total in items:
-            key = self._pairs(values)
+            key = (*extra, *self._pairs(values))
             cumulative = 0
             for bound, n in zip((*self.buckets, float("inf")), counts, strict=True):
                 cumulative += n
@@ -136,6 +146,20 @@ class Histogram(_Metric):
 def render(metrics: Sequence[_Metric]) -> str:
     """The text exposition of ``metrics``, in order."""
     return "\n".join(line for metric in metrics for line in metric.render()) + "\n"
+
+
+def render_groups(label: str, groups: Mapping[str | None, Sequence[_Metric]]) -> str:
+    """One exposition of several groups of the same metric families (e.g. one group per tenant): each family's
+    header once, then every group's samples with ``label="<group>"`` first (a ``None`` group without it)."""
+    if not groups:
+        return ""
+    families = zip(*groups.values(), strict=True)
+    lines: list[str] = []
+    for family in families:
+        lines += family[0].header()
+        for group, metric in zip(groups, family, strict=True):
+            lines += metric.samples(() if group is None else ((label, group),))
+    return "\n".join(lines) + "\n"
 
 
 def _number(value: float) -> str:

@@ -10,9 +10,11 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from pynomaly_core.errors import InputError
+from pynomaly_core.governance.policy import GLOBAL_ADMIN
+from pynomaly_core.governance.tenants import ANY_TENANT
 from pynomaly_core.pipeline import qualified_name_of
 from pynomaly_server import payload, schemas, service
-from pynomaly_server.auth import requires, tenant_of
+from pynomaly_server.auth import TENANT_HEADER, requires, tenant_of
 from pynomaly_server.errors import ApiError
 from pynomaly_server.keys import ApiKey
 from pynomaly_server.middleware import REQUEST_ID_KEY
@@ -59,10 +61,15 @@ def healthz(request: Request) -> JSON:
                  "models_cached": len(_state(request).cache)})
 
 
-@router.get("/metrics", tags=["service"], summary="Prometheus metrics (role read)",
+@router.get("/metrics", tags=["service"], summary="Prometheus metrics of the key's tenant (role read)",
             responses={200: {"content": {"text/plain": {}}}, **schemas.errors(401, 403)})
 def metrics(request: Request, key: ApiKey = Depends(METRICS)) -> Response:
-    return Response(_state(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    """The key's tenant only (or the tenant a global administrator names); a global administrator who names none
+    gets every tenant, each sample labelled ``tenant``."""
+    registry = _state(request).metrics
+    every = (key.role == GLOBAL_ADMIN or key.tenant == ANY_TENANT) and not request.headers.get(TENANT_HEADER)
+    text = registry.render_every_tenant() if every else registry.render(_tenant(request, key))
+    return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @router.get("/v1/plugins", tags=["registry"], summary="Installed plugins, as `pynomaly plugins list --json`",
@@ -110,7 +117,7 @@ async def detect(request: Request, key: ApiKey = Depends(DETECT)) -> JSON:
         params = payload.params(body.get("params"))
         top = _top(payload.field(body, "top", int, 10))
     summary, _ = await in_thread(lambda: service.detect(X, detector_name, params, names=names, y=y, top=top))
-    _state(request).metrics.add_rows("/v1/detect", X.shape[0])
+    _state(request).metrics.add_rows("/v1/detect", X.shape[0], _tenant(request, key))
     return JSON(summary)
 
 
@@ -346,7 +353,7 @@ async def explain(request: Request, key: ApiKey = Depends(EXPLAIN)) -> JSON:
                                             background=background, k=k, names=names)}
 
     result = await in_thread(run)
-    state.metrics.add_rows("/v1/explain", X.shape[0])
+    state.metrics.add_rows("/v1/explain", X.shape[0], tenant)
     return JSON(result)
 
 

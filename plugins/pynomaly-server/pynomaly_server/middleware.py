@@ -98,9 +98,9 @@ class ServerMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "(unmatched)")
-            self.metrics.observe_request(scope.get("method", ""), template, state["status"],
-                                         time.perf_counter() - start)
             decided = scope.get(AUDIT_SCOPE_KEY)
+            self.metrics.observe_request(scope.get("method", ""), template, state["status"],
+                                         time.perf_counter() - start, None if decided is None else decided[1])
             if decided is not None and self.audit is not None:  # a tuple now; the writer thread makes the row
                 key, tenant, action = decided
                 self.audit.add((time.time(), key.actor, action, f"{scope.get('method', '')} {path}", tenant,

@@ -51,7 +51,7 @@ async def score_model(state: Any, name: str, version: int | None, headers: Any, 
         scores, labels = _score(model, X)
     else:
         scores, labels = await in_thread(_score, model, X)
-    state.metrics.add_rows(ROUTE, X.shape[0])
+    state.metrics.add_rows(ROUTE, X.shape[0], mv.tenant)
     result = {"model": mv.name, "version": mv.version, "threshold": float(model.threshold_),
               "scores": scores, "labels": labels}
     if alias is not None:
@@ -78,7 +78,7 @@ async def _ab_split(state: Any, champion: Any, challenger: Any, X: np.ndarray, r
     state.traffic.add(champion.tenant, champion.name, feature_names(models["champion"], X.shape[1]), X,
                       results["champion"][0], results["challenger"][0], arm, (champion.version, challenger.version),
                       request_id)
-    state.metrics.add_rows(ROUTE, X.shape[0])
+    state.metrics.add_rows(ROUTE, X.shape[0], champion.tenant)
     scores, labels = results[arm]
     return {"model": served.name, "version": served.version, "threshold": float(models[arm].threshold_),
             "scores": scores, "labels": labels, "alias": arm, "ab_share": state.settings.ab_share}

@@ -27,8 +27,8 @@ class ServerState:
         self.traffic = TrafficRecorder(settings.home / "traffic")
         self._store = store
         self._store_lock = threading.Lock()
-        self.metrics = Metrics(models_loaded=lambda: len(self.cache))
-        self.cache = ModelCache(settings.model_cache_size, on_load=self.metrics.add_model_load)
+        self.metrics = Metrics(models_loaded=self._models_loaded)
+        self.cache = ModelCache(settings.model_cache_size)
         self._latest: dict[tuple[str, str, int | None, str | None], tuple[Any, float]] = {}
 
     @property
@@ -62,9 +62,19 @@ class ServerState:
 
     def model(self, mv: Any) -> Any:
         """The fitted detector of a model version, from the cache or loaded once."""
-        return self.cache.get((mv.tenant, mv.name, mv.version),
-                              lambda: self.store_for(mv.tenant).load(mv.name, mv.version,
-                                                                     trust=self.settings.trust_models))
+
+        def load() -> Any:
+            self.metrics.add_model_load(mv.tenant)
+            return self.store_for(mv.tenant).load(mv.name, mv.version, trust=self.settings.trust_models)
+
+        return self.cache.get((mv.tenant, mv.name, mv.version), load)
+
+    def _models_loaded(self, tenant: str | None = None) -> int:
+        """Cached models of ``tenant`` (of every tenant when ``None``)."""
+        if tenant is None:
+            return len(self.cache)
+        cached = self.cache.keys()  # a copy, taken under the cache's lock
+        return sum(key[0] == tenant for key in cached)
 
     def forget(self, name: str, version: int | None = None, tenant: str | None = None) -> None:
         for key in [k for k in self._latest if k[1] == name and (tenant is None or k[0] == tenant)]:

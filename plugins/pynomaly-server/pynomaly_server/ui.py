@@ -121,7 +121,8 @@ def params_fragment(request: Request, detector: str = "") -> Response:
 
 @router.post("/ui/detect")
 async def detect_fragment(request: Request) -> Response:
-    if await _akey(request, "score") is None:
+    key = await _akey(request, "score")
+    if key is None:
         return _fragment_error(request, 403, "running a detector needs an API key with role 'score' or 'admin'")
     try:
         form = await request.form(max_files=1, max_fields=100,
@@ -142,7 +143,7 @@ async def detect_fragment(request: Request) -> Response:
     except Exception as exc:  # a detector failing in a way nobody foresaw: say so, keep the details in the log
         log.exception("unexpected error in the UI's detect")
         return _fragment_error(request, 500, f"internal error ({type(exc).__name__}); the server log has the details")
-    request.app.state.server.metrics.add_rows("/ui/detect", result["r"]["rows"])
+    request.app.state.server.metrics.add_rows("/ui/detect", result["r"]["rows"], tenant_of(key, request.headers))
     return templates.TemplateResponse(request, "_result.html", {**result, "filename": upload.filename})
 
 

@@ -165,3 +165,43 @@ def test_same_name_in_two_tenants_scores_each_tenants_own_model_and_files_stay_a
     default = store.view(tenant="default").get("shared")
     assert acme.tenant == "acme" and acme.path.is_relative_to(server.home / "tenants" / "acme" / "models")
     assert default.path.is_relative_to(server.home / "models")
+
+
+def _sample(text: str, prefix: str) -> float:
+    """The value of the /metrics sample line that starts with ``prefix`` (0 when there is none)."""
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)]
+    assert len(values) <= 1, f"{prefix} matches {len(values)} samples"
+    return values[0] if values else 0.0
+
+
+def test_metrics_never_cross_tenants(deployment):
+    """Each tenant's /metrics counts its own rows and requests only; a global administrator sees every tenant,
+    each sample labelled with it; a key naming another tenant is refused."""
+    server, _ = deployment
+    rows = 'pynomaly_rows_scored_total{route="/v1/models/{name}/score"}'
+    requests = 'pynomaly_http_requests_total{method="POST",route="/v1/models/{name}/score",status="200"}'
+
+    def metrics(key: tuple[str, str], tenant: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {server.keys[key]}"}
+        if tenant is not None:
+            headers["X-Pynomaly-Tenant"] = tenant
+        return client.get("/metrics", headers=headers)
+
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        before = {t: metrics(("viewer", t)).text for t in TENANTS}
+        for _ in range(3):
+            response = client.post("/v1/models/own_acme/score", json={"data": [[0.0, 0.0, 0.0]] * 7},
+                                   headers={"Authorization": f"Bearer {server.keys[('scorer', 'acme')]}"})
+            assert response.status_code == 200, response.text
+        after = {t: metrics(("viewer", t)).text for t in TENANTS}
+        assert _sample(after["acme"], rows) - _sample(before["acme"], rows) == 21
+        assert _sample(after["acme"], requests) - _sample(before["acme"], requests) == 3
+        assert _sample(after["default"], rows) == _sample(before["default"], rows)
+        assert _sample(after["default"], requests) == _sample(before["default"], requests)
+        assert "acme" not in after["default"] and 'tenant="' not in after["acme"]
+        assert metrics(("viewer", "default"), "acme").status_code == 403
+        everything = metrics(("global_admin", "*")).text
+        labelled = 'pynomaly_rows_scored_total{tenant="acme",route="/v1/models/{name}/score"}'
+        assert _sample(everything, labelled) == _sample(after["acme"], rows)
+        assert everything.count("# TYPE pynomaly_rows_scored_total counter") == 1
+        assert _sample(metrics(("global_admin", "*"), "acme").text, rows) == _sample(after["acme"], rows)
