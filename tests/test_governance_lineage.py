@@ -105,3 +105,24 @@ def test_events_go_to_an_http_endpoint_and_an_unreachable_one_never_fails_the_ru
     assert all(not list(validator.iter_errors(e)) for e in received)
     with lineage.run("pynomaly.train", emitter=lineage.Emitter("http://127.0.0.1:9/nothing", timeout_s=0.5)):
         pass  # logged, not raised
+
+
+def test_training_starts_before_the_fit_and_a_failed_training_is_a_fail_event(cli, validator, tmp_path, monkeypatch):
+    """START is emitted before the data is read, so a training that fails (a missing column here) still ends its
+    run with FAIL; a model saved to a folder is the run's output."""
+    events = tmp_path / "lineage.jsonl"
+    monkeypatch.setenv("PYNOMALY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PYNOMALY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PYNOMALY_LINEAGE_URL", str(events))
+    code, _, _ = cli("train", SENSORS, "--columns", "temperature,nope", "-d", "hbos", "--name", "broken")
+    assert code == 2
+    code, _, err = cli("train", SENSORS, "--labels", "label", "-d", "hbos", "-o", str(tmp_path / "model"))
+    assert code == 0, err
+    emitted = _events(events)
+    assert all(not list(validator.iter_errors(event)) for event in emitted)
+    assert [(e["job"]["name"], e["eventType"]) for e in emitted] == [
+        ("pynomaly.train", "START"), ("pynomaly.train", "FAIL"), ("pynomaly.train", "START"),
+        ("pynomaly.train", "COMPLETE")]
+    assert emitted[0]["run"]["runId"] == emitted[1]["run"]["runId"] != emitted[2]["run"]["runId"]
+    assert "nope" in emitted[1]["run"]["facets"]["errorMessage"]["message"]
+    assert emitted[3]["outputs"][0]["name"] == str(tmp_path / "model")

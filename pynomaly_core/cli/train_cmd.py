@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         from pynomaly_core.cli.inputs import create_cli_detector, detector_params, load_dataset, progress
         from pynomaly_core.cli.output import echo
         from pynomaly_core.errors import InputError
+        from pynomaly_core.governance import lineage
         from pynomaly_core.pipeline import fit_detector
 
         if output is None and name is None:
@@ -54,16 +55,19 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{output} already exists (use --overwrite to replace it)")
         store = None if name is None else models_cmd.open_for_training(name, parent)
         model = create_cli_detector(detector, detector_params(param, contamination))
-        dataset = load_dataset(data, loader, columns, labels, loader_option, table, query)
-        with progress(f"fitting {detector} on {dataset.n_rows} rows", not getattr(model, "verbose", False)):
-            result = fit_detector(model, dataset)
-        done = []
-        if output is not None:
-            model.save(output, overwrite=overwrite)
-            done.append(f"saved to {output}")
-        if store is not None:
-            stored = models_cmd.store_trained(store, name, parent, result, dataset, data)
-            done.append(f"registered as {stored.ref}")
+        # OpenLineage (when $PYNOMALY_LINEAGE_URL is set): START before the data is read, FAIL if anything fails
+        with lineage.run("pynomaly.train", inputs=[lineage.dataset(str(data))]) as current:
+            dataset = load_dataset(data, loader, columns, labels, loader_option, table, query)
+            with progress(f"fitting {detector} on {dataset.n_rows} rows", not getattr(model, "verbose", False)):
+                result = fit_detector(model, dataset)
+            done = []
+            if output is not None:
+                model.save(output, overwrite=overwrite)
+                current.outputs.append(lineage.dataset(str(output)))
+                done.append(f"saved to {output}")
+            if store is not None:
+                stored = models_cmd.store_trained(store, name, parent, result, dataset, data)
+                done.append(f"registered as {stored.ref}")
         echo(f"trained {result.detector} on {dataset.n_rows} rows in {result.timings['fit_s']:.3f}s; "
              f"{'; '.join(done)}")
         for metric, value in result.metrics.items():

@@ -11,6 +11,7 @@ The events validate against the OpenLineage JSON Schema vendored in ``schemas/Op
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -108,6 +109,14 @@ class Run:
     facets: dict[str, Any] = field(default_factory=dict)
 
 
+_CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar("pynomaly_lineage_run", default=None)
+
+
+def current() -> Run | None:
+    """The run in progress in this context (code deeper down adds its datasets to it instead of starting one)."""
+    return _CURRENT.get()
+
+
 @contextlib.contextmanager
 def run(job: str, *, inputs: list[dict[str, Any]] | None = None, emitter: Emitter | None = None) -> Iterator[Run]:
     """``with lineage.run("pynomaly.train", inputs=[...]) as r: ...; r.outputs.append(...)``: START now, COMPLETE
@@ -118,14 +127,17 @@ def run(job: str, *, inputs: list[dict[str, Any]] | None = None, emitter: Emitte
         yield current
         return
     emitter.emit(event("START", current.run_id, job, inputs=current.inputs, run_facets=current.facets))
+    token = _CURRENT.set(current)
     try:
         yield current
     except BaseException as exc:
+        _CURRENT.reset(token)
         failure = {"errorMessage": _facet("ErrorMessageRunFacet", message=str(exc).splitlines()[0] if str(exc)
                                           else type(exc).__name__, programmingLanguage="python")}
         emitter.emit(event("FAIL", current.run_id, job, inputs=current.inputs, outputs=current.outputs,
                            run_facets={**current.facets, **failure}))
         raise
+    _CURRENT.reset(token)
     emitter.emit(event("COMPLETE", current.run_id, job, inputs=current.inputs, outputs=current.outputs,
                        run_facets=current.facets))
 

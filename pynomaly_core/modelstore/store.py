@@ -165,13 +165,15 @@ class ModelStore(Governed):
         in, the model version out)."""
         from pynomaly_core.governance import lineage
 
-        emitter = lineage.Emitter.from_env()
-        if emitter is None:
+        active = lineage.current()  # a training run already started (the CLI's, from before the fit)
+        emitter = None if active is not None else lineage.Emitter.from_env()
+        if active is None and emitter is None:
             return self._register(name, detector, data_fingerprint, metrics, parent, training_s)
         source = (data_fingerprint or {}).get("source") or f"training-data/{name}"
-        with lineage.run("pynomaly.train", inputs=[lineage.dataset(source, data_fingerprint)],
-                         emitter=emitter) as current:
+        with contextlib.nullcontext(active) if active is not None else lineage.run(
+                "pynomaly.train", inputs=[lineage.dataset(source, data_fingerprint)], emitter=emitter) as current:
             model_version = self._register(name, detector, data_fingerprint, metrics, parent, training_s)
+            current.inputs[:] = [lineage.dataset(source, data_fingerprint)]
             current.outputs.append(lineage.model_dataset(model_version))
             current.facets["pynomaly_training"] = lineage.training_facet(
                 training_s=training_s, metrics=dict(metrics or {}), actor=self.actor, tenant=self.tenant)
