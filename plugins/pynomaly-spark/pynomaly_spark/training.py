@@ -3,7 +3,6 @@ sample (said so)."""
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql.types import BinaryType, StructField, StructType
 
 from pynomaly_core.merging import SKETCH_SIZE, MapPartitions, fit_merged, is_mergeable
+from pynomaly_core.state_codec import decode_state, encode_state
 
 _STATE = StructType([StructField("state", BinaryType(), True)])
 
@@ -49,22 +49,22 @@ FAN_IN = 8
 def spark_map(frame: DataFrame, fan_in: int = FAN_IN) -> MapPartitions:
     """``map_partitions`` of :func:`pynomaly_core.merging.fit_merged`: the task runs once per Spark partition on its
     rows (Arrow batches gathered into one float64 array); results are merged on the executors, ``fan_in`` at a time,
-    with the task's ``combine`` (``coalesce`` without a shuffle), and the few left come back to the driver. They are
-    the states our own code computed, serialised between our own processes."""
+    with the task's ``combine`` (``coalesce`` without a shuffle), and the few left come back to the driver. States
+    travel as :mod:`pynomaly_core.state_codec` bytes (JSON + npz), never pickled."""
     width = len(frame.columns)
 
     def run(task: Any) -> list[Any]:
         def per_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             parts = [b.to_numpy(dtype=np.float64) for b in batches]
             X = np.concatenate(parts) if parts else np.empty((0, width))
-            yield pd.DataFrame({"state": [pickle.dumps(task(X))]})
+            yield pd.DataFrame({"state": [encode_state(task(X))]})
 
         def combine(states: Iterator[bytes]) -> Iterator[bytes]:
-            yield pickle.dumps(task.combine([pickle.loads(s) for s in states]))
+            yield encode_state(task.combine([decode_state(s) for s in states]))
 
         states = frame.mapInPandas(per_partition, _STATE).rdd.map(lambda row: bytes(row["state"]))
         while hasattr(task, "combine") and states.getNumPartitions() > fan_in:
             states = states.coalesce(-(-states.getNumPartitions() // fan_in)).mapPartitions(combine)
-        return [pickle.loads(s) for s in states.collect()]
+        return [decode_state(s) for s in states.collect()]
 
     return run
