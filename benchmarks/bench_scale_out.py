@@ -5,7 +5,11 @@ Goals (issue "Scale-out and MLOps"): on 20M × 10 rows, Dask with 2 workers ≥ 
 and for a quarter of it); Spark local[2] and the single-process `pynomaly score` streaming path (the io plugin's
 Parquet loader through pynomaly_core.streaming, file after file) measured in the same run for comparison.
 
-    python benchmarks/bench_scale_out.py [--rows 20000000] [--files 16] [--detector hbos] [--skip-spark]
+Each engine first runs one untimed job on one file (worker processes started, imports, first-touch memory), then
+the whole dataset; this is repeated ``--repeat`` times (Dask: a new cluster of each size per repetition, the sizes
+in alternating order) and the table gives the median and the range (this machine is noisy).
+
+    python benchmarks/bench_scale_out.py [--rows 20000000] [--files 16] [--detector hbos] [--repeat 3] [--skip-spark]
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,15 +50,28 @@ def write_dataset(folder: Path, rows: int, features: int, files: int) -> list[Pa
     return paths
 
 
-def single_process(model_dir: Path, paths: list[Path], out: Path) -> float:
+def single_process(model_dir: Path, paths: list[Path], out: Path, repeat: int) -> list[float]:
     from pynomaly_core.registry import get_registry
     from pynomaly_core.streaming import score_stream
 
     model, spec = load(model_dir), get_registry().loader("parquet")
-    start = time.perf_counter()
-    for k, path in enumerate(paths):
-        score_stream(model, spec, str(path), {}, 65_536, out / f"part-{k:04d}.parquet", 0)
-    return time.perf_counter() - start
+
+    def job(files: list[Path]) -> None:
+        for k, path in enumerate(files):
+            score_stream(model, spec, str(path), {}, 65_536, out / f"part-{k:04d}.parquet", 0)
+
+    return timed(lambda: job(paths[:1]), lambda: job(paths), repeat)
+
+
+def timed(warm_up: Any, job: Any, repeat: int) -> list[float]:
+    """``warm_up()`` once, untimed, then the seconds of ``repeat`` runs of ``job()``."""
+    warm_up()
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        job()
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 def _warm() -> None:
@@ -64,32 +83,38 @@ def _warm() -> None:
     get_registry()
 
 
-def dask_run(model_dir: Path, pattern: str, out: Path, workers: int) -> tuple[float, int, list[float]]:
-    from distributed import Client, LocalCluster
-    from pynomaly_dask.engine import score
+def dask_run(model_dir: Path, pattern: str, out: Path, workers: int, repeat: int,
+             warm_with: Path) -> tuple[list[float], int, list[float]]:
+    from distributed import Client
+    from pynomaly_dask.engine import local_cluster, score
 
     model = load(model_dir)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with local_cluster(workers) as cluster, Client(cluster) as client:  # the engine's own cluster, sized
         client.run(_warm)  # imports and plugin discovery once per worker, before the clock starts
-        start = time.perf_counter()
-        summary = score(model, pattern, out, scheduler=cluster.scheduler_address, top=0)
-        seconds = time.perf_counter() - start
+        address = cluster.scheduler_address
+        rows: list[int] = []
+        seconds = timed(lambda: score(model, str(warm_with), None, scheduler=address, top=0),
+                        lambda: rows.append(score(model, pattern, out, scheduler=address, top=0)["rows"]), repeat)
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return seconds, summary["rows"], sorted(peaks.values())
+    return seconds, rows[0], sorted(peaks.values())
 
 
-def spark_run(model_dir: Path, folder: Path, out: Path, cores: int) -> tuple[float, int]:
+def spark_run(model_dir: Path, folder: Path, out: Path, cores: int, repeat: int,
+              warm_with: Path) -> tuple[list[float], int]:
+    """The engine's job on ``folder``, after a job on the small ``warm_with`` file has started the JVM and the
+    Python workers (imports, plugin discovery); that first job's time is printed."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pynomaly_spark.engine import score, session
 
-    spark = session(f"local[{cores}]")
-    spark.range(1).count()  # JVM up before the clock starts
+    spark, model, master = session(f"local[{cores}]"), load(model_dir), f"local[{cores}]"
     start = time.perf_counter()
-    summary = score(load(model_dir), str(folder), out, scheduler=f"local[{cores}]", top=0)
-    seconds = time.perf_counter() - start
+    score(model, str(warm_with), None, scheduler=master, top=0)
+    print(f"spark: first job in a new session (JVM and Python workers starting) {time.perf_counter() - start:.1f}s")
+    rows: list[int] = []
+    seconds = timed(lambda: None, lambda: rows.append(score(model, str(folder), out, scheduler=master, top=0)["rows"]),
+                    repeat)
     spark.stop()
-    return seconds, summary["rows"]
+    return seconds, rows[0]
 
 
 def main() -> None:
@@ -99,6 +124,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--detector", default="hbos")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per engine (median reported)")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-local", action="store_true")
     args = parser.parse_args()
@@ -112,37 +138,49 @@ def main() -> None:
               f"detector {args.detector}; {os.cpu_count()} cores")
         sample = pq.read_table(paths[0]).slice(0, 100_000).to_pandas()
         model_dir = create_detector(args.detector).fit(sample).save(tmp / "model")
-        results: list[tuple[str, float, int, str]] = []
+        results: list[tuple[str, list[float], int, str]] = []
         if not args.skip_local:
             (tmp / "local").mkdir()
-            seconds = single_process(model_dir, paths, tmp / "local")
+            seconds = single_process(model_dir, paths, tmp / "local", args.repeat)
             results.append(("single process (pynomaly score streaming)", seconds, args.rows, "-"))
         rss_full = None
-        for workers in [int(w) for w in args.workers.split(",")]:
-            seconds, rows, peaks = dask_run(model_dir, str(tmp / "data" / "*.parquet"), tmp / f"dask{workers}.parquet",
-                                            workers)
-            rss_full = peaks
-            results.append((f"dask, {workers} worker(s)", seconds, rows, ", ".join(f"{p:.0f}" for p in peaks)))
+        counts = [int(w) for w in args.workers.split(",")]
+        timings: dict[int, list[float]] = {w: [] for w in counts}
+        peaks_of: dict[int, list[float]] = {}
+        for r in range(args.repeat):  # one cluster size after the other, in alternating order: pairs close in time
+            for workers in counts if r % 2 == 0 else counts[::-1]:
+                seconds, rows, peaks = dask_run(model_dir, str(tmp / "data" / "*.parquet"),
+                                                tmp / f"dask{workers}.parquet", workers, 1, paths[0])
+                timings[workers] += seconds
+                peaks_of[workers] = rss_full = peaks
+        results += [(f"dask, {w} worker(s)", timings[w], rows, ", ".join(f"{p:.0f}" for p in peaks_of[w]))
+                    for w in counts]
+        if len(counts) == 2:
+            pairs = [a / b for a, b in zip(timings[counts[0]], timings[counts[1]], strict=True)]
+            print(f"dask {counts[1]} workers / {counts[0]}, per repetition: {', '.join(f'{x:.2f}' for x in pairs)} "
+                  f"(median {statistics.median(pairs):.2f})")
         peaks_q, rows_q = [], 0
         if args.files >= 4:  # the same job on a quarter of the files: peak RSS must not change
             (tmp / "quarter").mkdir()
             for path in paths[:args.files // 4]:
                 (tmp / "quarter" / path.name).symlink_to(path)
-            _, rows_q, peaks_q = dask_run(model_dir, str(tmp / "quarter" / "*.parquet"), tmp / "dq.parquet", 2)
+            _, rows_q, peaks_q = dask_run(model_dir, str(tmp / "quarter" / "*.parquet"), tmp / "dq.parquet", 2, 1,
+                                          paths[0])
         if not args.skip_spark:
             cores = max(int(w) for w in args.workers.split(","))
-            seconds, rows = spark_run(model_dir, tmp / "data", tmp / "spark.parquet", cores)
+            seconds, rows = spark_run(model_dir, tmp / "data", tmp / "spark.parquet", cores, args.repeat, paths[0])
             results.append((f"spark local[{cores}]", seconds, rows, "-"))
-    reference = {name: rows / s for name, s, rows, _ in results}
-    one = next((v for k, v in reference.items() if k.startswith("dask, 1 ")), None)
-    local = reference.get("single process (pynomaly score streaming)")
-    print_table(["engine", "seconds", "rows/s", "x 1 dask worker", "x single process", "peak RSS/worker MiB"],
-                [(name, round(s, 2), f"{rows / s:,.0f}", "-" if one is None else f"{rows / s / one:.2f}",
-                  "-" if local is None else f"{rows / s / local:.2f}", rss) for name, s, rows, rss in results])
+    rates = {name: rows / statistics.median(s) for name, s, rows, _ in results}
+    one = next((v for k, v in rates.items() if k.startswith("dask, 1 ")), None)
+    local = rates.get("single process (pynomaly score streaming)")
+    print_table(["engine", "seconds (median)", "range", "rows/s", "x 1 dask worker", "x single process",
+                 "peak RSS/worker MiB"],
+                [(name, round(statistics.median(s), 2), f"{min(s):.2f}-{max(s):.2f}", f"{rates[name]:,.0f}",
+                  "-" if one is None else f"{rates[name] / one:.2f}",
+                  "-" if local is None else f"{rates[name] / local:.2f}", rss) for name, s, rows, rss in results])
     if peaks_q:
         print(f"peak RSS per dask worker: {', '.join(f'{p:.0f}' for p in rss_full or [])} MiB on {args.rows} rows, "
               f"{', '.join(f'{p:.0f}' for p in peaks_q)} MiB on {rows_q} rows (independent of the data size)")
-
 
 if __name__ == "__main__":
     main()

@@ -4,12 +4,17 @@ An engine is the plugin of that name (``dask`` from ``plugins/pynomaly-dask``, `
 ``plugins/pynomaly-spark``) whose entry-point module sets ``SCORE_ENGINE = "module:function"``: a string, so the core
 never imports Dask or PySpark until the engine is used. The function is called as
 ``score(model, data, output, *, scheduler, columns, top)`` and returns the summary ``pynomaly score`` prints.
+``output`` is a :class:`~pathlib.Path`, or the string itself when it is a URL with a scheme (``s3://…``); an engine
+that reads and writes such URLs also takes ``storage_options`` (a dict, from ``--storage-option key=value``).
 The allow and block lists of plugins (``PYNOMALY_LOAD_PLUGINS``, ``PYNOMALY_DISABLE_PLUGINS``) apply to engines too.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pynomaly_core.errors import InputError
@@ -18,6 +23,7 @@ from pynomaly_core.specs import resolve_target
 #: The first-party engines and the extra of the core that installs each (for the message when one is missing).
 EXTRAS = {"dask": "dask", "spark": "spark"}
 LOCAL = "local"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def engine_target(name: str) -> str:
@@ -48,3 +54,25 @@ def available() -> list[str]:
 def resolve_engine(name: str) -> Callable[..., dict[str, Any]]:
     """The scoring function of engine ``name`` (this imports the engine's framework)."""
     return resolve_target(engine_target(name))
+
+
+def engine_output(output: str | None) -> Path | str | None:
+    """``--output`` for an engine: a URL with a scheme stays a string (``Path`` would fold its ``//``)."""
+    if output is None:
+        return None
+    return output if _URL.match(output) else Path(output)
+
+
+def engine_storage_options(name: str, run: Callable[..., Any], output: Path | str | None,
+                           items: list[str] | None) -> dict[str, Any]:
+    """``{"storage_options": {...}}`` from ``--storage-option`` items for an engine that takes them, else ``{}``;
+    :class:`InputError` when the engine does not take them and they, or an output URL, were given."""
+    from pynomaly_core.cli.params import parse_params
+
+    if "storage_options" in inspect.signature(run).parameters:
+        return {"storage_options": parse_params(items, flag="--storage-option")} if items else {}
+    if items:
+        raise InputError(f"--engine {name} does not take --storage-option")
+    if isinstance(output, str):
+        raise InputError(f"{output}: --engine {name} writes to local paths only")
+    return {}

@@ -6,16 +6,20 @@ A detector that declares the ``mergeable`` capability implements three methods (
   the merged state of the previous pass (HBOS needs two passes: the range of each feature, then the counts of
   bins on edges shared by every partition);
 * ``merge_states(states, pass_index)`` → one state of the same form (associative: merged states merge again);
-* ``from_merged(merged)`` → sets the fitted attributes from the last pass's merged state.
+* ``from_merged(merged)`` → sets the fitted attributes from the last pass's merged state;
+* ``merge_passes``: how many passes (it may depend on the parameters);
+* optionally ``local_equivalent(n_rows)`` on the merged model → the unfitted detector whose ``fit`` on all rows at
+  once it equals, where that is not the detector itself (the online detectors: one window of every row).
 
 :func:`fit_merged` runs the passes with any engine's ``map_partitions(task) -> [task(X) for each partition]``
 (Dask, Spark or a plain list, :func:`local_map`), then one pass over the scores for ``threshold_``. Each task also
 has ``combine(results) -> result``, which an engine may use to merge results on the workers (a tree reduction)
 before they reach the driver. What is exact:
-Mahalanobis (moments, Chan's pairwise merge) and HBOS (counts on shared edges); ECOD keeps a per-feature quantile
-sketch whose bound on the empirical CDF is the model's ``merge_bound_`` (exact while a feature has at most
-``sketch_size`` rows in all). The threshold comes from a sketch of the training scores, exact up to
-``sketch_size`` rows.
+Mahalanobis (moments, Chan's pairwise merge), HBOS (counts on shared edges), and the online Half-Space Trees (leaf
+masses of shared trees) and DecayedHBOS (counts on shared edges), whose merged models are their
+``local_equivalent(n_rows)`` fitted on all rows at once; ECOD keeps a per-feature quantile sketch whose bound on the
+empirical CDF is the model's ``merge_bound_`` (exact while a feature has at most ``sketch_size`` rows in all).
+The threshold comes from a sketch of the training scores, exact up to ``sketch_size`` rows.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ def fit_merged(detector: Any, map_partitions: MapPartitions, *, feature_names: S
                          "sample")
     detector._check_contamination()
     detector.merge_sketch_size = int(sketch_size)
+    # known to partial_state (shipped with the detector), e.g. for parameters keyed by feature name
+    detector.feature_names_in_ = None if feature_names is None else np.asarray(list(feature_names), dtype=object)
     start = time.perf_counter()
     merged: State | None = None
     for pass_index in range(detector.merge_passes):

@@ -133,7 +133,9 @@ def load(path: str | Path, *, trust: bool = False) -> Any:
     if manifest.get("plugin_version") != current_plugin:
         warnings.warn(f"{path} was saved by plugin {spec.plugin} {manifest.get('plugin_version')}, "
                       f"installed is {current_plugin}", VersionMismatchWarning, stacklevel=2)
-    detector = spec.load()(**manifest["params"])
+    cls = spec.load()
+    # a parameter added after a model was saved takes the value that reproduces the saved model's behaviour
+    detector = cls(**{**getattr(cls, "params_of_older_saves", {}), **manifest["params"]})
     detector._load_artefacts(path, artefacts, trust)
     detector.n_features_in_ = manifest["n_features"]
     names = manifest["feature_names"]

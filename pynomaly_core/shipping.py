@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pynomaly_core.errors import InputError
 
 
@@ -81,6 +83,21 @@ def feature_columns(model: Any, available: Sequence[Any], columns: Sequence[Any]
         raise InputError(f"the model was fitted on {model.n_features_in_} features, the data has {len(columns)} "
                          f"columns ({', '.join(map(str, columns))}); choose them with --columns")
     return list(columns)
+
+
+def arrow_matrix(batch: Any, out: np.ndarray | None = None) -> np.ndarray:
+    """The float64 ``(rows, columns)`` matrix of a pyarrow Table or RecordBatch (nulls become NaN): how the engines
+    hand a partition read on a worker to ``decision_function``. It is column-major, so each column is one sequential
+    copy (filling a row-major matrix column by column walks all of its memory once per column). ``out``, a float64
+    array of at least rows × columns elements, is reused for it (a view of its start is returned)."""
+    rows, columns = batch.num_rows, batch.num_columns
+    if out is None or out.size < rows * columns:
+        X = np.empty((rows, columns), dtype=np.float64, order="F")
+    else:
+        X = out.reshape(-1)[:rows * columns].reshape(columns, rows).T
+    for j, column in enumerate(batch.columns):
+        X[:, j] = column.to_numpy(zero_copy_only=False)
+    return X
 
 
 def check_partitionable(model: Any) -> None:

@@ -23,10 +23,13 @@ from pynomaly_core.timeseries.nab import (
 from pynomaly_core.timeseries.nab.corpus import list_detectors, results_path
 from pynomaly_core.timeseries.nab.scorer import (
     DEFAULT_PROFILES,
+    normalised,
     probation_length,
     score_corpus,
     score_labels,
     spans_from_labels,
+    spans_from_timestamps,
+    threshold_curves,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nab"
@@ -231,3 +234,70 @@ def test_scores_inside_the_probationary_period_change_nothing(data):
     before, after = score_detector(corpus, scores), score_detector(corpus, changed)
     for name in before:
         assert after[name].raw == pytest.approx(before[name].raw, abs=1e-12)
+
+
+def test_a_fixed_threshold_equal_to_the_optimised_one_reproduces_the_optimised_score():
+    corpus, scores, _ = fixture_series("randomCutForest")
+    optimised = score_detector(corpus, scores)
+    fixed = score_detector(corpus, scores, thresholds={name: r.threshold for name, r in optimised.items()})
+    for name, result in optimised.items():
+        assert fixed[name] == result
+    subset = corpus.files[::2]
+    part = score_detector(corpus, scores, files=subset)
+    items = [(scores[f], spans_from_timestamps(corpus.timestamps(f), corpus.windows[f], f)) for f in subset]
+    for name, profile in corpus.profiles.items():
+        assert part[name] == score_corpus(items, profile, name=name)
+    with pytest.raises(InputError, match="not a series of the corpus"):
+        score_detector(corpus, scores, files=["nowhere/x.csv"])
+    with pytest.raises(InputError, match="unknown profile"):
+        score_detector(corpus, scores, thresholds={"cheap": 0.5})
+
+
+def test_a_fixed_threshold_scores_no_better_than_the_optimised_one():
+    corpus, scores, _ = fixture_series("twitterADVec")
+    optimised = score_detector(corpus, scores)
+    for t in (0.0, 0.3, 0.9, 2.0):
+        fixed = score_detector(corpus, scores, thresholds=dict.fromkeys(corpus.profiles, t))
+        for name, result in fixed.items():
+            assert result.raw <= optimised[name].raw + 1e-12 and result.threshold == t
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_threshold_curves_add_up_to_the_scores_of_any_subset(data):
+    n_series = data.draw(st.integers(1, 4))
+    series = []
+    for _ in range(n_series):
+        n = data.draw(st.integers(8, 80))
+        labels = np.array(data.draw(st.lists(st.sampled_from([0, 0, 0, 1]), min_size=n, max_size=n)))
+        scores = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.7, 0.9, 1.0]), min_size=n,
+                                             max_size=n)))
+        series.append((scores, spans_from_labels(labels)))
+    profile = data.draw(st.sampled_from(list(DEFAULT_PROFILES.values())))
+    everything = np.unique(np.concatenate([s for s, _ in series]))
+    curves = threshold_curves(series, profile, everything)
+    rows = np.array(data.draw(st.lists(st.integers(0, n_series - 1), min_size=1, max_size=n_series, unique=True)))
+    subset = [series[i] for i in rows]
+    _, raw, exact = curves.best(rows)
+    optimum = score_corpus(subset, profile)
+    assert exact and raw == pytest.approx(optimum.raw, abs=1e-9)
+    null, perfect = curves.bounds(rows)
+    assert (null, perfect) == (optimum.null, optimum.perfect)
+    if not math.isnan(optimum.score):
+        assert normalised(raw, null, perfect) == pytest.approx(optimum.score, abs=1e-9)
+    for k, t in enumerate(curves.candidates):
+        assert curves.totals[rows, k].sum() == pytest.approx(score_corpus(subset, profile, threshold=t).raw, abs=1e-9)
+
+
+def test_threshold_curves_say_when_a_lower_threshold_might_do_better():
+    labels = np.zeros(300, dtype=int)
+    labels[200:210] = 1
+    scores = np.zeros(300)
+    scores[200] = 0.2  # the window's first row: a detection at full weight, below the first candidates
+    scores[100] = 0.1
+    curves = threshold_curves([(scores, spans_from_labels(labels))], DEFAULT_PROFILES["standard"], [0.9, 1.0])
+    assert curves.best(np.array([0]))[2] is False
+    curves = threshold_curves([(scores, spans_from_labels(labels))], DEFAULT_PROFILES["standard"], [0.2, 0.9])
+    j, raw, exact = curves.best(np.array([0]))
+    assert exact and curves.candidates[j] == 0.2 and raw == score_corpus(
+        [(scores, spans_from_labels(labels))], DEFAULT_PROFILES["standard"]).raw

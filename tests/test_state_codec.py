@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pynomaly_core.builtin.decayed_hbos import DecayedHBOS
 from pynomaly_core.builtin.ecod import ECOD
+from pynomaly_core.builtin.half_space_trees import HalfSpaceTrees
 from pynomaly_core.builtin.hbos import HBOS
 from pynomaly_core.builtin.mahalanobis import Mahalanobis
 from pynomaly_core.state_codec import decode_state, encode_state
@@ -27,7 +29,8 @@ def _same(a, b) -> None:
         assert a == b or (a != a and b != b)  # NaN stays NaN
 
 
-@pytest.mark.parametrize("detector", [ECOD(), HBOS(), Mahalanobis()], ids=lambda d: type(d).__name__)
+@pytest.mark.parametrize("detector", [ECOD(), HBOS(), Mahalanobis(), HalfSpaceTrees(), DecayedHBOS()],
+                         ids=lambda d: type(d).__name__)
 def test_partial_states_of_the_builtins_round_trip(detector):
     X = np.random.default_rng(0).normal(size=(300, 4))
     previous = None

@@ -127,3 +127,36 @@ def test_bad_options_exit_2(cli, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no \.csv or \.npz series"):
         benchmark.load_series(tmp_path / "empty")
+
+
+def test_per_series_plots_use_timestamps_when_the_series_has_them(tmp_path, monkeypatch):
+    import matplotlib.dates as mdates
+
+    from pynomaly_core.timeseries import plots
+
+    nab = benchmark.load_series(NAB_FIXTURE)[:2]
+    write_series(tmp_path)
+    folder = benchmark.load_series(tmp_path)  # series_0, series_1 (timestamp column), series_10 (.npz: none)
+    folder[1].timestamps = folder[1].timestamps[::-1].copy()  # not in time order: rows instead
+    seen = {}
+
+    def keep(figure, path):
+        axis = figure.axes[-1]
+        low, high = axis.get_xlim()
+        seen[path.stem] = (isinstance(axis.xaxis.get_major_formatter(), mdates.ConciseDateFormatter), low, high,
+                           axis.get_xlabel(), [a.get_xlim() == (low, high) for a in figure.axes])
+        path.write_bytes(PNG)
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    for items in (nab, folder):
+        plots.plot_series(benchmark.run(items, ["builtin.robust_zscore"], max_buffer=5), tmp_path / "plots")
+    for item in [*nab, folder[0]]:
+        dates, low, high, label, shared = seen[plots.series_file_name(item.name).removesuffix(".png")]
+        first, last = mdates.date2num(item.timestamps[0]), mdates.date2num(item.timestamps[-1])
+        assert dates and low <= first and last <= high and high - low < 1.2 * (last - first), item.name
+        assert label.startswith("time;") and all(shared)
+    for name, n in (("series_1", 300), ("series_10", 300)):
+        dates, low, high, label, _ = seen[name]
+        assert not dates and low < 0 < n - 1 < high < 1.2 * n and label.startswith("row (time order)")
+    assert plots.series_axis(folder[2]) == (pytest.approx(np.arange(300)), False)

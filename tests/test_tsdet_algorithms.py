@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import pynomaly_core as pn
+from pynomaly_core.errors import InputError
 from pynomaly_core.timeseries.nab import load_corpus, read_detector_scores
 from pynomaly_core.timeseries.seasonal import find_period
 from pynomaly_core.timeseries.spectral import extend, saliency
@@ -94,3 +95,48 @@ def test_seasonal_residual_flags_a_value_normal_for_the_series_but_not_for_its_p
     assert int(np.argmax(scores[600:])) + 600 == 1206
     point = pn.create_detector("anomaly_likelihood").fit(x[:, None]).decision_scores_
     assert point[1206] < 0.5  # a point detector sees nothing unusual in the value itself
+
+
+def _rest_reference(raw: np.ndarray, rest: int, level: float) -> np.ndarray:
+    """The rest rule on scores without rests, one record at a time."""
+    out, hold = raw.copy(), 0
+    for i, score in enumerate(raw):
+        if hold:
+            hold -= 1
+            out[i] = score * 0.1
+        elif score >= level:
+            hold = rest
+    return out
+
+
+@pytest.mark.parametrize("level", [1.0, 0.5, 0.3])
+def test_anomaly_likelihood_rests_after_a_score_at_or_above_the_rest_level(level, rng):
+    x = rng.normal(size=1200)
+    x[700:760] += 6.0  # a level shift inside the wide spatial tolerance: likelihood alarms only
+    x[900] = 100.0  # beyond the range by more than 5 widths: a spatial alarm
+    params = {"window_size": 100, "learning": 50, "history": 400, "warmup": 100, "spatial_tolerance": 5.0}
+    raw = pn.create_detector("anomaly_likelihood", rest=0, **params).fit(x[:, None]).decision_scores_
+    rested = pn.create_detector("anomaly_likelihood", rest=25, rest_level=level, **params).fit(
+        x[:, None]).decision_scores_
+    np.testing.assert_array_equal(rested, _rest_reference(raw, 25, level))
+    assert ((raw >= 0.5) & (raw < 1.0)).any() and (raw >= 1.0).any()
+    if level < 1.0:  # a likelihood alarm starts a rest too
+        assert not np.array_equal(rested, _rest_reference(raw, 25, 1.0))
+    with pytest.raises(InputError, match="rest_level must be a number in"):
+        pn.create_detector("anomaly_likelihood", rest_level=0.0).fit(x[:50, None])
+
+
+def test_a_model_saved_before_rest_level_existed_keeps_its_scores(rng, tmp_path):
+    import json
+
+    x = rng.normal(size=800)
+    x[600:640] += 6.0
+    old = pn.create_detector("anomaly_likelihood", rest_level=1.0, window_size=100, learning=50, history=400,
+                             warmup=100, spatial_tolerance=5.0).fit(x[:500, None])
+    path = old.save(tmp_path / "model")
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["params"]["rest_level"]  # as written before the parameter was added
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    loaded = pn.load(path)
+    assert loaded.rest_level == 1.0
+    np.testing.assert_array_equal(loaded.decision_function(x[500:, None]), old.decision_function(x[500:, None]))

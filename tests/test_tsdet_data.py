@@ -99,8 +99,10 @@ def test_many_series_one_model_each_or_shared(tmp_path):
         load_timeseries(path, timestamp="t", series_id="id")
 
 
-def test_only_csv_files_and_existing_ones(tmp_path):
-    with pytest.raises(InputError, match="CSV files"):
+def test_only_known_formats_and_existing_files(tmp_path):
+    with pytest.raises(InputError, match=r"read from CSV/TSV .*, Parquet .* files or SQL URLs"):
+        load_timeseries(tmp_path / "s.xlsx", timestamp="t")
+    with pytest.raises(InputError, match="no such file"):
         load_timeseries(tmp_path / "s.parquet", timestamp="t")
     with pytest.raises(InputError, match="no such file"):
         load_timeseries(tmp_path / "missing.csv", timestamp="t")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from pynomaly_core.base import BaseDetector
 from pynomaly_core.builtin.hbos import _Lookup
 from pynomaly_core.errors import InputError
-from pynomaly_core.histogram import equal_width_histogram
+from pynomaly_core.histogram import equal_width_histogram, shared_range
 from pynomaly_core.online import OnlineDetector
 
 
@@ -29,6 +30,9 @@ class DecayedHBOS(OnlineDetector, BaseDetector):
 
     Memory: ``n_bins × n_features`` counts (plus ``init_size`` buffered rows until the edges are set).
     ``learn_many`` applies the decay in closed form, equal to record-by-record learning up to rounding.
+
+    Distributed training (``mergeable``): counts on shared edges add up exactly; the merged model weighs every
+    training row 1 (see :meth:`from_merged` and :meth:`local_equivalent`).
     """
 
     qualified_name = "builtin.decayed_hbos"
@@ -145,6 +149,17 @@ class DecayedHBOS(OnlineDetector, BaseDetector):
         else:
             weights = keep ** np.arange(n - 1, -1, -1, dtype=np.float64)  # the newest row weighs 1
             carried = keep ** n
+        n_bins = self.n_bins
+        flat_index = self._bin_index(X)
+        added = np.bincount(flat_index.reshape(-1), weights=np.repeat(weights, n_features),
+                            minlength=n_bins * n_features + 1)[:n_bins * n_features]
+        self.counts_ = self.counts_ * carried + added.reshape(n_bins, n_features)
+        self.total_ = self.total_ * carried + float(weights.sum())
+
+    def _bin_index(self, X: np.ndarray) -> np.ndarray:
+        """``(n, n_features)``: the flat index (``bin · n_features + feature``) of each value's bin, or
+        ``n_bins · n_features`` for a value too far outside the edges (it counts in the total only)."""
+        n, n_features = X.shape
         edges, widths, n_bins = self.edges_, self._widths, self.n_bins
         flat_index = np.empty((n, n_features), dtype=np.intp)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -163,10 +178,68 @@ class DecayedHBOS(OnlineDetector, BaseDetector):
                 index = index * n_features + j
                 index[outside] = n_bins * n_features  # a slot past the bins: counted in the total only
                 flat_index[:, j] = index
-        added = np.bincount(flat_index.reshape(-1), weights=np.repeat(weights, n_features),
-                            minlength=n_bins * n_features + 1)[:n_bins * n_features]
-        self.counts_ = self.counts_ * carried + added.reshape(n_bins, n_features)
-        self.total_ = self.total_ * carried + float(weights.sum())
+        return flat_index
+
+    # -- training on partitions (pynomaly_core.merging): counts on shared edges -------------------------------
+    @property
+    def merge_passes(self) -> int:
+        """One pass (the counts) with ``limits``; else two: each feature's range over all rows, then the counts."""
+        return 1 if self.limits is not None else 2
+
+    def partial_state(self, X: np.ndarray, pass_index: int, previous: dict | None) -> dict:
+        """A partition's part of a merge. Without ``limits`` the first pass takes each feature's minimum and
+        maximum, so the edges are those of **all** training rows (a partitioned data set has no "first
+        ``init_size`` records"); the last pass counts the rows in the bins of those shared edges (outside them as
+        :meth:`learn_many` does), every row with weight 1: counts that add up exactly."""
+        if pass_index < self.merge_passes - 1:
+            return {"n": X.shape[0], "low": X.min(axis=0), "high": X.max(axis=0)}
+        shared = DecayedHBOS(**self.get_params())
+        shared._start_shared(X.shape[1], previous or {})
+        slots = self.n_bins * X.shape[1]
+        counts = np.bincount(shared._bin_index(X).reshape(-1), minlength=slots + 1)[:slots]
+        state = {key: value for key, value in (previous or {}).items() if key in ("low", "high")}
+        return {**state, "n": X.shape[0], "counts": counts.reshape(self.n_bins, X.shape[1]).astype(np.int64)}
+
+    def merge_states(self, states: Sequence[dict], pass_index: int) -> dict:
+        merged: dict[str, Any] = {"n": sum(int(s["n"]) for s in states), "n_features": states[0]["n_features"]}
+        if "low" in states[0]:
+            merged["low"] = np.min([s["low"] for s in states], axis=0)
+            merged["high"] = np.max([s["high"] for s in states], axis=0)
+        if "counts" in states[0]:
+            merged["counts"] = np.sum([s["counts"] for s in states], axis=0, dtype=np.int64)
+        return merged
+
+    def from_merged(self, merged: dict) -> None:
+        """The merged model: the shared edges and every training row counted with weight 1, as if all were learned
+        at one instant (there is no order across partitions to decay by). It scores exactly as
+        :meth:`local_equivalent` fitted on all rows at once; what it learns next decays at ``decay``."""
+        self._start_shared(int(merged["n_features"]), merged)
+        self.counts_ = np.asarray(merged["counts"], dtype=np.float64)
+        self.total_ = float(int(merged["n"]))
+        self.n_learned_ = int(merged["n"])
+
+    def local_equivalent(self, n_rows: int) -> DecayedHBOS:
+        """An unfitted detector whose ``fit`` on all ``n_rows`` training rows at once gives this merged model's
+        edges, counts and scores bit for bit: the same parameters with ``decay=0`` (no row forgotten) and
+        ``init_size=n_rows`` (the edges from every row). ``set_params(decay=..., init_size=...)`` back to this
+        model's afterwards makes it learn on exactly as this model does."""
+        return DecayedHBOS(**{**self.get_params(), "decay": 0.0, "init_size": max(1, int(n_rows))})
+
+    def _start_shared(self, n_features: int, merged: dict) -> None:
+        """Start afresh with the edges every partition shares: ``limits``, or equal-width bins over the range of
+        all rows (:func:`pynomaly_core.histogram.shared_range`, the edges of ``equal_width_histogram`` on them)."""
+        names = self.__dict__.get("feature_names_in_")
+        self._start(n_features, None if names is None else list(names))
+        self.buffer_ = np.empty((0, n_features))
+        self.n_buffered_ = 0
+        if self.edges_ is not None:
+            return
+        edges = np.empty((self.n_bins + 1, n_features))
+        for j, (low, high) in enumerate(zip(merged["low"], merged["high"], strict=True)):
+            span, unit = shared_range(float(low), float(high), self.n_bins)
+            column = np.histogram_bin_edges(np.array(span, dtype=np.float64), bins=self.n_bins, range=span)
+            edges[:, j] = column * unit if unit != 1.0 else column
+        self._set_edges(edges)
 
     # -- persistence -----------------------------------------------------------------------------------------
     def _online_get_state(self) -> dict[str, Any]:

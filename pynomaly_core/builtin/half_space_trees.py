@@ -22,6 +22,9 @@ What is vectorised:
   river's to the bit.
 
 Window swaps happen every ``window_size`` learned records, also inside a batch (the batch is learned in segments).
+
+Distributed training (``mergeable``, :mod:`pynomaly_core.merging`) is a mass merge: every partition builds the same
+trees and counts its rows' leaves, and the counts add up exactly (see :meth:`HalfSpaceTrees.partial_state`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import functools
 import itertools
 import math
 import random
+import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +51,8 @@ MAX_HEIGHT = 20
 FIRST_WINDOW = "first_window"
 #: Trees are grown level by level while the boxes of one level (trees × nodes × features) stay this small.
 _LEVEL_BUILD_CELLS = 1 << 22
+#: Rows whose leaves a partition walks at once when counting its masses for a merge.
+_MERGE_CHUNK = 1 << 16
 
 
 class HalfSpaceTrees(OnlineDetector, BaseDetector):
@@ -141,6 +148,8 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
         self.mass_reference_ = np.zeros((self.n_trees, n_leaves), dtype=np.int64)
         self.window_count_ = 0
         self.first_window_ = True
+        self.reference_size_ = self.window_size  # records the reference masses count (a merge: all training rows)
+        self.__dict__.pop("merge_seed_", None)  # the seed of a merge (set by from_merged)
         self.buffer_ = np.empty((0, n_features))
         self.split_feature_ = np.zeros((self.n_trees, n_leaves - 1), dtype=np.intp)
         self.split_value_ = np.zeros((self.n_trees, n_leaves - 1))
@@ -200,6 +209,8 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
             "split_feature": self.split_feature_.astype(np.int64), "split_value": self.split_value_,
             "mass_latest": self.mass_latest_, "mass_reference": self.mass_reference_,
             "window_count": np.int64(self.window_count_), "first_window": np.bool_(self.first_window_),
+            "reference_size": np.int64(self.reference_size_),
+            "merge_seed": np.asarray([self.merge_seed_] if "merge_seed_" in self.__dict__ else [], dtype=np.int64),
             "built": np.bool_(self.built_), "buffer": self.buffer_[:self.window_count_ if not self.built_ else 0],
             "limits": np.empty((0, 2)) if self.limits_ is None else self.limits_,
             "rng_state": np.asarray(internal, dtype=np.int64), "rng_version": np.int64(version),
@@ -214,6 +225,10 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
         self.mass_reference_ = np.asarray(state["mass_reference"], dtype=np.int64)
         self.window_count_ = int(state["window_count"])
         self.first_window_ = bool(state["first_window"])
+        self.reference_size_ = int(state["reference_size"]) if "reference_size" in state else self.window_size
+        self.__dict__.pop("merge_seed_", None)
+        if len(state.get("merge_seed", ())):
+            self.merge_seed_ = int(state["merge_seed"][0])
         self.built_ = bool(state["built"])
         buffered = np.asarray(state["buffer"], dtype=np.float64)
         self.buffer_ = np.zeros((0 if self.built_ else self.window_size, buffered.shape[1]))
@@ -230,6 +245,85 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
         if self.built_:
             self._index_trees()
         self._refresh_reference()
+
+    # -- training on partitions (pynomaly_core.merging): shared trees, then masses that add up ------------------
+    @property
+    def merge_passes(self) -> int:
+        """One pass (the masses) when the trees are known from the parameters alone (``limits`` given and
+        ``random_state`` set); else two: first what the trees are built from, then the masses."""
+        return 1 if not isinstance(self.limits, str) and self.random_state is not None else 2
+
+    def partial_state(self, X: np.ndarray, pass_index: int, previous: dict | None) -> dict:
+        """A partition's part of a mass merge.
+
+        * First pass (when there are two): the minimum and maximum of each feature and, with
+          ``random_state=None``, a random seed (the merge keeps the smallest, so every partition draws the same
+          trees).
+        * Last pass: every partition builds the same trees (from the seed and ``limits``, or with
+          ``limits="first_window"`` from the ranges of the first pass: each feature's minimum and maximum over
+          **all** training rows, not over the first ``window_size`` records of a stream, which a partitioned data
+          set does not have) and counts the leaf each row reaches in each tree: integer masses that add up exactly.
+        """
+        if pass_index < self.merge_passes - 1:
+            state = {"n": X.shape[0], "low": X.min(axis=0), "high": X.max(axis=0)}
+            if self.random_state is None:
+                state["seed"] = secrets.randbits(63)
+            return state
+        shared = HalfSpaceTrees(**self.get_params())
+        shared.feature_names_in_ = self.__dict__.get("feature_names_in_")
+        shared._start_shared(X.shape[1], previous or {})
+        mass = np.zeros(shared.mass_reference_.size, dtype=np.int64)
+        for start in range(0, X.shape[0], _MERGE_CHUNK):  # bounded memory: (rows × trees) leaf indices per chunk
+            mass += np.bincount(shared._leaves(X[start:start + _MERGE_CHUNK]).reshape(-1), minlength=mass.size)
+        state = {key: value for key, value in (previous or {}).items() if key in ("low", "high", "seed")}
+        return {**state, "n": X.shape[0], "mass": mass.reshape(shared.mass_reference_.shape)}
+
+    def merge_states(self, states: Sequence[dict], pass_index: int) -> dict:
+        merged: dict[str, Any] = {"n": sum(int(s["n"]) for s in states), "n_features": states[0]["n_features"]}
+        if "low" in states[0]:
+            merged["low"] = np.min([s["low"] for s in states], axis=0)
+            merged["high"] = np.max([s["high"] for s in states], axis=0)
+        if "seed" in states[0]:
+            merged["seed"] = min(int(s["seed"]) for s in states)
+        if "mass" in states[0]:
+            merged["mass"] = np.sum([s["mass"] for s in states], axis=0, dtype=np.int64)
+        return merged
+
+    def from_merged(self, merged: dict) -> None:
+        """The merged model: the shared trees, every training row's mass as the reference (so
+        ``reference_size_`` is the number of rows), an empty latest window. It scores exactly as
+        :meth:`local_equivalent` fitted on all rows at once, and keeps learning online with windows of
+        ``window_size`` records (the first swap replaces the merged reference)."""
+        n = int(merged["n"])
+        if n * self.n_trees * ((1 << (self.height + 1)) - 1) >= 1 << 63:
+            raise InputError(f"{self._name()}: {n} rows overflow the int64 scores of {self.n_trees} trees of height "
+                             f"{self.height}")
+        self._start_shared(int(merged["n_features"]), merged)
+        self.mass_reference_ = np.asarray(merged["mass"], dtype=np.int64).copy()
+        self.reference_size_ = n
+        self.first_window_ = False
+        self._refresh_reference()
+        self.n_learned_ = n
+
+    def local_equivalent(self, n_rows: int | None = None) -> HalfSpaceTrees:
+        """An unfitted detector whose ``fit`` on all ``n_rows`` training rows at once (in any order) gives this
+        merged model's trees, masses and scores bit for bit: the same parameters with ``window_size=n_rows`` (one
+        window holds every row: with ``limits="first_window"`` its ranges are those of all rows) and the seed the
+        merge used. ``set_params(window_size=...)`` back to this model's afterwards makes it learn on exactly as
+        this model does."""
+        n = self.reference_size_ if n_rows is None else n_rows
+        seed = self.__dict__.get("merge_seed_", self.random_state)
+        return HalfSpaceTrees(**{**self.get_params(), "window_size": int(n), "random_state": seed})
+
+    def _start_shared(self, n_features: int, merged: dict) -> None:
+        """Start afresh with the trees every partition shares (the seed and ranges of the first pass)."""
+        names = self.__dict__.get("feature_names_in_")
+        self._start(n_features, None if names is None else list(names))
+        self.merge_seed_ = int(self.random_state if self.random_state is not None else merged["seed"])
+        ranges = self.limits_ if self.limits_ is not None else window_ranges(merged["low"], merged["high"])
+        self.rng_ = random.Random(self.merge_seed_)
+        self.buffer_ = np.empty((0, n_features))
+        self._build(ranges)
 
     # -- trees -----------------------------------------------------------------------------------------------
     def _build(self, ranges: np.ndarray) -> None:
@@ -351,10 +445,7 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
 
     def _build_from_first_window(self) -> None:
         window = self.buffer_
-        ranges = np.column_stack([window.min(axis=0), window.max(axis=0)])
-        if not (ranges[:, 1] > ranges[:, 0]).any():  # nothing varies: unit-wide ranges, so splits can be drawn
-            ranges = np.column_stack([ranges[:, 0] - 0.5, ranges[:, 0] + 0.5])
-        self._build(ranges)
+        self._build(window_ranges(window.min(axis=0), window.max(axis=0)))
         self.buffer_ = np.empty((0, window.shape[1]))
         leaves = self._leaves(window)
         self.mass_latest_ += np.bincount(leaves.reshape(-1), minlength=self.mass_latest_.size).reshape(
@@ -375,13 +466,16 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
         self.mass_latest_ = np.zeros_like(self.mass_reference_)
         self.window_count_ = 0
         self.first_window_ = False
+        self.reference_size_ = self.window_size
         self._refresh_reference()
 
     def _refresh_reference(self) -> None:
-        """Per leaf, river's per-tree score of a record that reaches it (from the reference masses)."""
-        self.leaf_score_ = leaf_scores(self.mass_reference_, self.height, 0.1 * self.window_size)
+        """Per leaf, river's per-tree score of a record that reaches it (from the reference masses). River's size
+        limit and normaliser are ``window_size`` records, the size of its reference window: here
+        ``reference_size_``, which is ``window_size`` except after a merge (every training row is the reference)."""
+        self.leaf_score_ = leaf_scores(self.mass_reference_, self.height, 0.1 * self.reference_size_)
         self._leaf_score_flat = self.leaf_score_.reshape(-1)
-        self._max_score = self.n_trees * self.window_size * ((1 << (self.height + 1)) - 1)
+        self._max_score = self.n_trees * self.reference_size_ * ((1 << (self.height + 1)) - 1)
 
     def _scores_of_leaves(self, leaves: np.ndarray) -> np.ndarray:
         total = self._leaf_score_flat.take(leaves).sum(axis=1)
@@ -389,6 +483,16 @@ class HalfSpaceTrees(OnlineDetector, BaseDetector):
 
     def _score_leaves_one(self, leaves: list[int]) -> float:
         return 1.0 - int(self._leaf_score_flat.take(leaves).sum()) / self._max_score
+
+
+def window_ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The ``(n_features, 2)`` ranges the trees are drawn in, from each feature's minimum and maximum (over the
+    first window, or over every training row for a merge). If nothing varies, each feature gets a unit-wide range
+    so that splits can be drawn."""
+    ranges = np.column_stack([np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)])
+    if not (ranges[:, 1] > ranges[:, 0]).any():
+        ranges = np.column_stack([ranges[:, 0] - 0.5, ranges[:, 0] + 0.5])
+    return ranges
 
 
 def _grow_levels(rng: random.Random, ranges: np.ndarray, n_trees: int, height: int) -> tuple[np.ndarray, ...]:

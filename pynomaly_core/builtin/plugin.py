@@ -62,7 +62,7 @@ def register_detectors(register):
         target="pynomaly_core.builtin.half_space_trees:HalfSpaceTrees",
         params={"n_trees": 10, "height": 8, "window_size": 250, "limits": "first_window", "random_state": None,
                 "contamination": 0.1},
-        capabilities=_SAFE | {"partial_fit", "online"},
+        capabilities=_SAFE | {"partial_fit", "online", "mergeable"},
     ))
     register(DetectorSpec(
         name="streaming_zscore",
@@ -77,7 +77,7 @@ def register_detectors(register):
         target="pynomaly_core.builtin.decayed_hbos:DecayedHBOS",
         params={"n_bins": 10, "alpha": 0.1, "tol": 0.5, "decay": 0.001, "limits": None, "init_size": 256,
                 "contamination": 0.1},
-        capabilities=_SAFE | {"partial_fit", "online"},
+        capabilities=_SAFE | {"partial_fit", "online", "mergeable"},
     ))
     register_timeseries_detectors(register)
 

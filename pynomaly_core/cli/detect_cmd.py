@@ -23,8 +23,8 @@ from pynomaly_core.cli.options import (
 
 DETECTOR = typer.Option(None, "--detector", "-d", help="Detector name (see `pynomaly detectors list`; default: "
                         "ecod, or the default time-series detector with --timestamp or --kind timeseries).")
-TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: treat the CSV as a time series (time order "
-                         "checked; one score per row).")
+TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: treat the data (CSV/TSV, Parquet, or a SQL URL "
+                         "with --table/--query or ?table=) as a time series (time order checked; one score per row).")
 SERIES_ID = typer.Option(None, "--series-id", help="Column naming the series of each row (with --timestamp): one "
                          "model per series.")
 SHARED = typer.Option(False, "--shared-model", help="With --series-id: one model walks every series.")
@@ -57,7 +57,12 @@ def register(app: typer.Typer) -> None:
         """Fit a detector on DATA and score it: summary, top anomalies, optional per-row output."""
         from pynomaly_core.cli.inputs import create_cli_detector, detector_params, load_dataset, progress
         from pynomaly_core.cli.output import check_output_path, report
-        from pynomaly_core.cli.timeseries_detect import detect_timeseries_file, detector_for, timeseries_only
+        from pynomaly_core.cli.timeseries_detect import (
+            detect_timeseries_file,
+            detector_for,
+            refuse_loader_options,
+            timeseries_only,
+        )
         from pynomaly_core.pipeline import fit_detector
 
         if output is not None:
@@ -68,9 +73,10 @@ def register(app: typer.Typer) -> None:
 
             raise InputError("--series-id, --shared-model and --sort need --timestamp COLUMN")
         if timestamp:
+            refuse_loader_options(loader, loader_option)
             result = detect_timeseries_file(data, detector, detector_params(param, contamination), timestamp=timestamp,
                                             columns=columns, labels=labels, series_id=series_id, shared=shared_model,
-                                            sort=sort)
+                                            sort=sort, table=table, query=query)
             report(result, top, as_json, output)
             return
         model = create_cli_detector(detector, detector_params(param, contamination))

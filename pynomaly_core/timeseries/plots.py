@@ -2,7 +2,8 @@
 
 * :func:`plot_summary`: VUS-PR per series (one marker per detector) and the mean rank of each detector;
 * :func:`plot_series`: one PNG per series: the values with the anomaly windows shaded and each detector's flagged
-  rows marked, then one panel per detector with its scores and its flagged rows.
+  rows marked, then one panel per detector with its scores and its flagged rows; against the series' timestamps
+  (dates on the x axis) when it has them in time order, else against row numbers.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def series_file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.replace("/", "__")) + ".png"
 
 
+def series_axis(item: Any) -> tuple[np.ndarray, bool]:
+    """The x values of a series' plot and whether they are times: its timestamps when it has one per row, none
+    missing and in time order (NAB series do), else the row numbers."""
+    n = item.labels.size
+    stamps = getattr(item, "timestamps", None)
+    if stamps is not None and stamps.size == n > 0 and np.asarray(stamps).dtype.kind == "M":
+        stamps = np.asarray(stamps).astype("datetime64[ms]")
+        if not np.isnat(stamps).any() and (np.diff(stamps) >= np.timedelta64(0, "ms")).all():
+            return stamps, True
+    return np.arange(n), False
+
+
 def plot_series(result: Any, folder: str | Path) -> list[Path]:
     """One PNG per series in ``folder`` (created if missing): values, windows, scores and flagged rows."""
     plt = _pyplot()
@@ -91,7 +104,7 @@ def plot_series(result: Any, folder: str | Path) -> list[Path]:
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     written = []
     for item in result.series:
-        x = np.arange(item.labels.size)
+        x, is_time = series_axis(item)
         figure, axes = plt.subplots(1 + len(detectors), 1, sharex=True,
                                     figsize=(12, 2.2 * (1 + len(detectors))), squeeze=False)
         try:
@@ -103,17 +116,25 @@ def plot_series(result: Any, folder: str | Path) -> list[Path]:
                 scores, flags = result.scores[item.name, detector]
                 colour = colours[k % len(colours)]
                 rows = np.flatnonzero(flags)
-                axes[0].plot(rows, item.values[rows, 0], "o", ms=3, color=colour, alpha=0.7, label=detector)
+                axes[0].plot(x[rows], item.values[rows, 0], "o", ms=3, color=colour, alpha=0.7, label=detector)
                 ax = axes[k + 1]
                 ax.plot(x, scores, lw=0.7, color=colour)
-                ax.plot(rows, scores[rows], "o", ms=3, color="crimson", alpha=0.7)
+                ax.plot(x[rows], scores[rows], "o", ms=3, color="crimson", alpha=0.7)
                 ax.set_ylabel(detector, fontsize=8)
             for ax in axes:
                 for span in item.spans:
-                    ax.axvspan(span.start, span.stop, color="orange", alpha=0.2, lw=0)
+                    ax.axvspan(x[min(span.start, x.size - 1)], x[min(span.stop, x.size - 1)], color="orange",
+                               alpha=0.2, lw=0)
             if detectors:
                 axes[0].legend(fontsize=7, loc="upper left")
-            axes[-1].set_xlabel("row (time order); shaded: anomaly windows; dots: flagged rows")
+            if is_time:
+                import matplotlib.dates as mdates
+
+                locator = mdates.AutoDateLocator()
+                axes[-1].xaxis.set_major_locator(locator)
+                axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            axes[-1].set_xlabel(f"{'time' if is_time else 'row (time order)'}; shaded: anomaly windows; "
+                                "dots: flagged rows")
             figure.tight_layout()
             written.append(_save(figure, folder / series_file_name(item.name)))
         finally:

@@ -22,8 +22,9 @@ def register_timeseries_detectors(register: Callable[[DetectorSpec], None]) -> N
         name="anomaly_likelihood",
         summary="Windowed-Gaussian score turned into Numenta's anomaly likelihood, plus new-range alarms (online).",
         target="pynomaly_core.timeseries.likelihood:AnomalyLikelihood",
-        params={"window_size": 500, "averaging": 6, "history": 8640, "learning": 150, "min_std": 0.05,
-                "squash": 8.0, "spatial_tolerance": 0.01, "warmup": 150, "rest": 30, "contamination": 0.1},
+        params={"window_size": 500, "averaging": 12, "history": 8640, "learning": 150, "min_std": 0.05,
+                "squash": 8.0, "spatial_tolerance": 0.01, "warmup": 150, "rest": 30, "rest_level": 0.5,
+                "contamination": 0.1},
         data_kinds=_TS,
         capabilities=_ONLINE,
     ))

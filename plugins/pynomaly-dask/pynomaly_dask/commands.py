@@ -45,6 +45,11 @@ def train(
     how = "on every row (merged partitions)" if model.trained_on_sample_ is None else \
         f"on a sample of {model.trained_on_sample_} rows (not mergeable)"
     echo(f"trained {model._name()} {how} in {model.fit_time_s_:.3f}s; saved to {output}")
+    equivalent = getattr(model, "local_equivalent", None)
+    if model.trained_on_sample_ is None and equivalent is not None:  # online detectors: one window of every row
+        params, mine = equivalent(model.n_learned_).get_params(), model.get_params()
+        changed = ", ".join(f"{k}={v!r}" for k, v in params.items() if v != mine[k])
+        echo(f"  scores exactly as a fit on all rows at once with {changed}")
     bound = getattr(model, "merge_bound_", 0.0)
     if model.trained_on_sample_ is None and bound:
         echo(f"  per-feature CDF within {bound:.3g} of a fit on all rows (quantile sketch)")

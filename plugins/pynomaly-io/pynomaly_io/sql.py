@@ -113,3 +113,18 @@ def load_sql(source: str, *, table: str | None = None, query: str | None = None,
     return concat_datasets(list(iter_sql(source, WHOLE_ROWS, table=table, query=query, columns=columns,
                                          labels=labels, categorical=categorical, encoding=encoding,
                                          missing=missing)))
+
+
+def read_columns(source: str, *, table: str | None = None,
+                 query: str | None = None) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Every column of a table or query as an object array of the driver's values (``datetime``, ``date``,
+    ``Decimal``, ``str``, ``None``, …), in the database's row order: for readers that convert columns themselves,
+    such as timestamped data (:mod:`pynomaly_core.timeseries.readers`)."""
+    reader = _SqlSource(source, table, query, {"columns": None, "labels": None, "categorical": None,
+                                               "encoding": "onehot", "missing": "error"})
+    try:
+        parts = [batch.columns for batch in reader.read(WHOLE_ROWS)]
+    finally:
+        reader.engine.dispose()
+    return reader.names, {name: np.concatenate([part[j] for part in parts]) if parts else np.empty(0, dtype=object)
+                          for j, name in enumerate(reader.names)}

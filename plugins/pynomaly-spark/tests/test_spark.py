@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -100,6 +101,16 @@ def test_distributed_training_matches_a_fit_on_all_rows(df, table, name):
         np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_online_detectors_train_by_mass_merge(df, table):
+    """Half-Space Trees (its random seed drawn per partition, the smallest kept) and DecayedHBOS: states through the
+    codec, merged on the executors; the local equivalent's scores exactly."""
+    ordered = df.orderBy("id").repartition(20)
+    for detector in (create_detector("half_space_trees"), create_detector("decayed_hbos")):
+        merged = fit(detector, ordered, columns=COLUMNS)
+        whole = merged.local_equivalent(len(table)).fit(table[COLUMNS])
+        assert np.array_equal(merged.decision_function(table[COLUMNS]), whole.decision_function(table[COLUMNS]))
+
+
 def test_other_detectors_train_on_a_sample(df):
     with pytest.warns(SampledTrainingWarning, match="sample of"):
         model = fit(create_detector("robust_zscore"), df, columns=COLUMNS, sample_rows=600)
@@ -129,3 +140,28 @@ def test_mlflow_spark_udf_with_the_pynomaly_flavour(spark, df, table, tmp_path):
     udf = mlflow.pyfunc.spark_udf(spark, str(tmp_path / "m"), result_type="double", env_manager="local")
     out = df.select("id", udf(*COLUMNS).alias("score")).toPandas().sort_values("id")
     assert np.max(np.abs(out["score"].to_numpy() - model.decision_function(table[COLUMNS]))) <= 1e-9
+
+
+def test_engine_writes_one_file_per_partition_and_a_consistent_summary(spark, table, tmp_path):
+    from pynomaly_spark.engine import score
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for k, (start, stop) in enumerate([(0, 1700), (1700, 2600), (2600, 3000)]):  # files of different sizes
+        pq.write_table(pa.Table.from_pandas(table[COLUMNS].iloc[start:stop], preserve_index=False),
+                       data / f"part-{k}.parquet")
+    model = create_detector("hbos").fit(table[COLUMNS])
+    out = tmp_path / "scores.parquet"
+    summary = score(model, str(data), out, scheduler="local[2]", top=3)
+    parts = sorted(out.glob("part.*.parquet"))
+    assert len(parts) == summary["partitions"] and not list(out.glob(".*"))
+    written = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+    local = model.decision_function(table[COLUMNS])
+    assert summary["rows"] == len(written) == len(table)
+    np.testing.assert_allclose(np.sort(written["score"].to_numpy()), np.sort(local), rtol=0, atol=1e-9)
+    assert summary["anomalies"] == int(written["label"].sum()) == int((local > model.threshold_).sum())
+    assert [t["score"] for t in summary["top"]] == pytest.approx(np.sort(local)[::-1][:3].tolist(), abs=1e-9)
+    for t in summary["top"]:  # summary rows index the parts concatenated in partition order
+        assert written["score"].iloc[t["row"]] == pytest.approx(t["score"], abs=0)
+    assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "500"  # the job's setting undone
+    assert score(model, str(data), None, scheduler="local[2]", top=0)["rows"] == len(table)

@@ -227,25 +227,127 @@ def score_corpus(series: Iterable[tuple[np.ndarray, Sequence[Span]]], profile: C
                         fn=int(np.sum(~flagged & in_window)), tn=int(np.sum(~flagged & ~in_window)))
 
 
-def score_detector(corpus: NabCorpus, scores: Mapping[str, Any], *, profiles: Mapping[str, CostProfile] | None = None,
-                   probation_percent: float = PROBATION_PERCENT) -> dict[str, ProfileScore]:
-    """NAB scores of one detector on a corpus, per profile (``scores``: relative path -> anomaly scores).
-
-    Every series of the corpus needs scores, one per row of its data file.
-    """
-    missing = [f for f in corpus.files if f not in scores]
+def corpus_series(corpus: NabCorpus, scores: Mapping[str, Any],
+                  files: Sequence[str] | None = None) -> list[tuple[np.ndarray, list[Span]]]:
+    """``(anomaly scores, windows)`` of the series ``files`` (default: every series of the corpus), checked: each
+    needs scores, one per row of its data file."""
+    files = corpus.files if files is None else list(files)
+    unknown = [f for f in files if f not in corpus.windows]
+    if unknown:
+        raise InputError(f"NAB scorer: {unknown[0]!r} is not a series of the corpus")
+    missing = [f for f in files if f not in scores]
     if missing:
         raise InputError(f"NAB scorer: no scores for {len(missing)} series of the corpus (first: {missing[0]})")
     series = []
-    for relative in corpus.files:
+    for relative in files:
         stamps = corpus.timestamps(relative)
         values = np.asarray(scores[relative], dtype=np.float64).reshape(-1)
         if values.size != stamps.size:
             raise InputError(f"{relative}: {values.size} scores but the series has {stamps.size} rows")
         series.append((values, spans_from_timestamps(stamps, corpus.windows[relative], relative)))
+    return series
+
+
+def score_detector(corpus: NabCorpus, scores: Mapping[str, Any], *, profiles: Mapping[str, CostProfile] | None = None,
+                   probation_percent: float = PROBATION_PERCENT, files: Sequence[str] | None = None,
+                   thresholds: Mapping[str, float] | None = None) -> dict[str, ProfileScore]:
+    """NAB scores of one detector on a corpus, per profile (``scores``: relative path -> anomaly scores).
+
+    Every series of the corpus (or of ``files``, a subset: the null and perfect detectors are then those of the
+    subset) needs scores, one per row of its data file. A profile named in ``thresholds`` is scored at that fixed
+    threshold (e.g. one chosen on other series) instead of the one that maximises its total.
+    """
+    series = corpus_series(corpus, scores, files)
     profiles = corpus.profiles if profiles is None else profiles
-    return {name: score_corpus(series, profile, name=name, probation_percent=probation_percent)
+    fixed = thresholds or {}
+    unknown = sorted(set(fixed) - set(profiles))
+    if unknown:
+        raise InputError(f"NAB scorer: threshold for unknown profile {unknown[0]!r}")
+    return {name: score_corpus(series, profile, name=name, probation_percent=probation_percent,
+                               threshold=fixed.get(name))
             for name, profile in profiles.items()}
+
+
+@dataclass(frozen=True)
+class ThresholdCurves:
+    """Each series' raw NAB total at each of a set of candidate thresholds (highest first), under one profile.
+
+    Totals add up over series, so the raw score of any subset ``rows`` at candidate ``j`` is
+    ``totals[rows, j].sum()``; the best threshold of a subset is the candidate with the largest sum. ``fp`` holds the
+    false-positive part of each total (at most 0), ``tp_best`` the largest true-positive total each series can reach
+    (its windows' best scorable rows), ``lowest`` its lowest scorable anomaly score, and ``scorable`` / ``windows``
+    its window counts (the null detector scores ``-fn_weight · scorable``, the perfect one ``tp_weight · windows``).
+    """
+
+    profile: CostProfile
+    candidates: np.ndarray
+    totals: np.ndarray
+    fp: np.ndarray
+    tp_best: np.ndarray
+    lowest: np.ndarray
+    scorable: np.ndarray
+    windows: np.ndarray
+
+    def bounds(self, rows: Any) -> tuple[float, float]:
+        """``(null, perfect)`` raw totals of the subset ``rows``."""
+        return (-self.profile.fn_weight * float(self.scorable[rows].sum()),
+                self.profile.tp_weight * float(self.windows[rows].sum()))
+
+    def best(self, rows: Any) -> tuple[int, float, bool]:
+        """``(candidate index, raw total, exact)`` of the best candidate for the subset ``rows``. ``exact`` says
+        that no threshold below the lowest candidate can do better: none flags more rows, or even every window
+        detected at its best row plus the false positives already flagged at the lowest candidate (they only grow
+        as the threshold falls) does not beat the best candidate."""
+        total = self.totals[rows].sum(axis=0)
+        j = int(np.argmax(total))
+        if self.candidates[-1] <= float(self.lowest[rows].min()):
+            return j, float(total[j]), True
+        ceiling = float(self.tp_best[rows].sum()) + float(self.fp[rows, -1].sum())
+        return j, float(total[j]), bool(ceiling <= total[j] + 1e-9 * (1.0 + abs(ceiling)))
+
+
+def threshold_curves(series: Sequence[tuple[np.ndarray, Sequence[Span]]], profile: CostProfile,
+                     candidates: Any, *, probation_percent: float = PROBATION_PERCENT) -> ThresholdCurves:
+    """:class:`ThresholdCurves` of ``series`` ``(anomaly scores, windows)`` at ``candidates`` (any order; sorted
+    highest first, after ``inf``: flag nothing). With every distinct score among the candidates, the best candidate
+    of a subset is NAB's optimised threshold for that subset (its total equals :func:`score_corpus`'s raw score)."""
+    cands = np.unique(np.r_[np.inf, np.asarray(candidates, dtype=np.float64).reshape(-1)])[::-1]
+    totals = np.empty((len(series), cands.size))
+    fp = np.empty((len(series), cands.size))
+    tp_best = np.zeros(len(series))
+    lowest = np.full(len(series), np.inf)
+    scorable = np.empty(len(series), dtype=np.int64)
+    windows = np.empty(len(series), dtype=np.int64)
+    for i, (scores, spans) in enumerate(series):
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        layout = _layout(scores.size, spans, probation_length(scores.size, probation_percent))
+        kept = scores[layout.rows]
+        if not np.isfinite(kept).all():
+            raise InputError(f"series {i}: anomaly scores must be finite")
+        weight = np.where(layout.window >= 0, profile.tp_weight * layout.tp_unit, profile.fp_weight * layout.fp_unit)
+        inside = layout.window >= 0
+        scorable[i] = np.unique(layout.window[inside]).size
+        if inside.any():
+            best_rows = np.full(int(layout.window[inside].max()) + 1, -np.inf)
+            np.maximum.at(best_rows, layout.window[inside], weight[inside])
+            tp_best[i] = float(best_rows[np.isfinite(best_rows)].sum())
+        if kept.size:
+            lowest[i] = float(kept.min())
+        windows[i] = len(spans)
+        thresholds, sums, _ = _sweep(kept, layout.window, weight, profile.fn_weight, int(scorable[i]))
+        # the last sweep threshold at or above each candidate (thresholds decrease; the first flags nothing)
+        at = np.searchsorted(-thresholds, -cands, side="right") - 1
+        totals[i] = sums[np.maximum(at, 0)]
+        outside = layout.window < 0
+        order = np.argsort(-kept[outside], kind="mergesort")
+        fp_sums = np.r_[0.0, np.cumsum(weight[outside][order])]
+        fp[i] = fp_sums[np.searchsorted(-kept[outside][order], -cands, side="right")]
+    return ThresholdCurves(profile, cands, totals, fp, tp_best, lowest, scorable, windows)
+
+
+def normalised(raw: float, null: float, perfect: float) -> float:
+    """NAB's normalised score ``100 · (raw - null) / (perfect - null)`` (NaN when the two coincide)."""
+    return 100.0 * (raw - null) / (perfect - null) if perfect != null else math.nan
 
 
 def score_labels(labels: Any, scores: Any, profile: CostProfile | None = None, *,
