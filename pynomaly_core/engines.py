@@ -11,9 +11,13 @@ The allow and block lists of plugins (``PYNOMALY_LOAD_PLUGINS``, ``PYNOMALY_DISA
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 import re
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +80,25 @@ def engine_storage_options(name: str, run: Callable[..., Any], output: Path | st
     if isinstance(output, str):
         raise InputError(f"{output}: --engine {name} writes to local paths only")
     return {}
+
+
+@contextlib.contextmanager
+def staged_directory(output: Path | None, leftovers: str | None = None) -> Iterator[Path | None]:
+    """For an engine's Parquet dataset: a directory next to ``output`` that the tasks write into and that replaces
+    ``output`` only when the block ends without an error (else it is removed and ``output`` is left as it was).
+    ``leftovers``: a glob of files in it to delete first (a retried task's partial files)."""
+    if output is None:
+        yield None
+        return
+    output = Path(output).absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        yield staging
+        for leftover in staging.glob(leftovers) if leftovers else ():
+            leftover.unlink()
+        if output.exists():
+            shutil.rmtree(output) if output.is_dir() else output.unlink()
+        os.replace(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

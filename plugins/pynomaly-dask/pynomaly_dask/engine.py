@@ -7,9 +7,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pynomaly_core.engines import staged_directory
 from pynomaly_core.errors import InputError
 from pynomaly_core.results import run_summary
 from pynomaly_core.shipping import arrow_matrix, feature_columns, from_bytes
@@ -184,25 +183,9 @@ def local_cluster(workers: int) -> Iterator[Any]:
 
 def _output(output: Path | str | None, storage_options: Mapping[str, Any]) -> contextlib.AbstractContextManager[Any]:
     """Where the tasks write their parts: a local staging directory, or a staging prefix for an output URL."""
-    return staged_output(output, storage_options) if is_url(output) else _staging(output)  # type: ignore[arg-type]
-
-
-@contextlib.contextmanager
-def _staging(output: Path | None) -> Iterator[Path | None]:
-    """A directory next to ``output`` that replaces it only when every partition is written."""
-    if output is None:
-        yield None
-        return
-    output = Path(output).absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
-        yield staging
-        if output.exists():
-            shutil.rmtree(output) if output.is_dir() else output.unlink()
-        os.replace(staging, output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if is_url(output):
+        return staged_output(output, storage_options)  # type: ignore[arg-type]
+    return staged_directory(output)  # type: ignore[arg-type]
 
 
 def score_part(part: Any, used: Sequence[str], data: bytes, index: int, directory: str | None,

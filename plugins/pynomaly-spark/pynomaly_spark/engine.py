@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,6 +21,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import ArrayType, DoubleType, IntegerType, LongType, StructField, StructType
 
+from pynomaly_core.engines import staged_directory
 from pynomaly_core.errors import InputError
 from pynomaly_core.results import run_summary
 from pynomaly_core.shipping import arrow_matrix, feature_columns, from_bytes
@@ -51,7 +50,8 @@ def score(model: Any, data: str, output: Path | None, *, scheduler: str | None =
     df = read(spark, data)
     used = feature_columns(model, df.columns, columns)
     start = time.perf_counter()
-    with _staging(output) as staging, _batch_rows(spark, max(1, BATCH_CELLS // max(len(used), 1))):
+    batch_rows = max(1, BATCH_CELLS // max(len(used), 1))
+    with staged_directory(output, leftovers=".*.partial") as staging, _batch_rows(spark, batch_rows):
         summaries = summarised(df.select(*used), model, used, None if staging is None else str(staging),
                                top).toPandas()
     result = finish(model, summaries, top, time.perf_counter() - start, output)
@@ -176,26 +176,6 @@ def _batch_rows(spark: SparkSession, rows: int) -> Iterator[None]:
         yield
     finally:
         spark.conf.unset(key) if before is None else spark.conf.set(key, before)
-
-
-@contextlib.contextmanager
-def _staging(output: Path | None) -> Iterator[Path | None]:
-    """A directory next to ``output`` that replaces it only when every partition is written."""
-    if output is None:
-        yield None
-        return
-    output = Path(output).absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
-        yield staging
-        for leftover in staging.glob(".*.partial"):  # from a failed attempt of a task that was retried
-            leftover.unlink()
-        if output.exists():
-            shutil.rmtree(output) if output.is_dir() else output.unlink()
-        os.replace(staging, output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def finish(model: Any, summaries: pd.DataFrame, top: int, seconds: float, output: Path | None) -> dict[str, Any]:
