@@ -60,11 +60,16 @@ def resolve_engine(name: str) -> Callable[..., dict[str, Any]]:
     return resolve_target(engine_target(name))
 
 
+def is_url(path: object) -> bool:
+    """Whether ``path`` is a URL with a scheme (``s3://bucket/key``), not a local path."""
+    return isinstance(path, str) and bool(_URL.match(path))
+
+
 def engine_output(output: str | None) -> Path | str | None:
     """``--output`` for an engine: a URL with a scheme stays a string (``Path`` would fold its ``//``)."""
     if output is None:
         return None
-    return output if _URL.match(output) else Path(output)
+    return output if is_url(output) else Path(output)
 
 
 def engine_storage_options(name: str, run: Callable[..., Any], output: Path | str | None,

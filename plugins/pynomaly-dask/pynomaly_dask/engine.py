@@ -20,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pynomaly_core.engines import staged_directory
+from pynomaly_core.engines import is_url, staged_directory
 from pynomaly_core.errors import InputError
 from pynomaly_core.results import run_summary
 from pynomaly_core.shipping import arrow_matrix, feature_columns, from_bytes
 from pynomaly_dask.scoring import ship
-from pynomaly_dask.storage import expand, is_url, open_parquet, staged_output, write_table
+from pynomaly_dask.storage import expand, open_parquet, staged_output, write_table
 
 
 def score(model: Any, data: str, output: Path | str | None, *, scheduler: str | None = None,

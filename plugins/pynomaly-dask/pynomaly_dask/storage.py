@@ -11,7 +11,6 @@ leaves the old output as it was; readers during that final copy may see it incom
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,14 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pynomaly_core.engines import is_url
 from pynomaly_core.errors import InputError
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def is_url(path: object) -> bool:
-    """Whether ``path`` is a URL with a scheme (``s3://bucket/key``), not a local path."""
-    return isinstance(path, str) and bool(_SCHEME.match(path))
 
 
 def filesystem(url: str, options: Mapping[str, Any] | None = None) -> tuple[Any, str]:
