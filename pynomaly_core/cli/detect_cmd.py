@@ -17,18 +17,17 @@ from pynomaly_core.cli.options import (
     OUTPUT,
     PARAM,
     QUERY,
+    SORT,
     TABLE,
+    TIMESTAMP,
     TOP,
 )
 
 DETECTOR = typer.Option(None, "--detector", "-d", help="Detector name (see `pynomaly detectors list`; default: "
                         "ecod, or the default time-series detector with --timestamp or --kind timeseries).")
-TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: treat the data (CSV/TSV, Parquet, or a SQL URL "
-                         "with --table/--query or ?table=) as a time series (time order checked; one score per row).")
 SERIES_ID = typer.Option(None, "--series-id", help="Column naming the series of each row (with --timestamp): one "
                          "model per series.")
 SHARED = typer.Option(False, "--shared-model", help="With --series-id: one model walks every series.")
-SORT = typer.Option(False, "--sort", help="With --timestamp: sort rows by time instead of rejecting disorder.")
 KIND = typer.Option(None, "--kind", help="Data kind (tabular, timeseries, graph): picks the default detector.")
 
 

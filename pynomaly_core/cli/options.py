@@ -21,6 +21,9 @@ DETECTOR = typer.Option("ecod", "--detector", "-d", help="Detector name (see `py
 PARAM = typer.Option(None, "--param", "-p", help="Detector parameter key=value (repeatable).")
 CONTAMINATION = typer.Option(None, "--contamination", help="Expected anomaly fraction.")
 TRUST = typer.Option(False, "--trust", help="Allow pickle artefacts (only for models you trust).")
+TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: treat the data (CSV/TSV, Parquet, or a SQL URL "
+                         "with --table/--query or ?table=) as a time series (time order checked; one score per row).")
+SORT = typer.Option(False, "--sort", help="With --timestamp: sort rows by time instead of rejecting disorder.")
 STRICT = typer.Option(False, "--strict", help="Exit with code 1 when any plugin is broken.")
 
 

@@ -17,6 +17,7 @@ from pynomaly_core.cli.options import (
     MODEL,
     OUTPUT,
     QUERY,
+    SORT,
     TABLE,
     TOP,
     TRUST,
@@ -26,7 +27,6 @@ TIMESTAMP = typer.Option(None, "--timestamp", help="Timestamp column: score the 
                          "a time series with a saved time-series model (time order checked; one score per row).")
 SERIES_ID = typer.Option(None, "--series-id", help="With --timestamp: column naming the series of each row; each "
                          "series is scored as the continuation of what the model learned.")
-SORT = typer.Option(False, "--sort", help="With --timestamp: sort rows by time instead of rejecting disorder.")
 STORAGE_OPTION = typer.Option(None, "--storage-option", help="With --engine: an fsspec storage option key=value "
                               "(repeatable; JSON values) for DATA/OUT URLs such as s3://bucket/data/*.parquet, e.g. "
                               "endpoint_url=http://127.0.0.1:9000.")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from pynomaly_core.cli.detect_cmd import SORT, TIMESTAMP
 from pynomaly_core.cli.options import (
     COLUMNS,
     CONTAMINATION,
@@ -16,7 +15,9 @@ from pynomaly_core.cli.options import (
     LOADER_OPTION,
     PARAM,
     QUERY,
+    SORT,
     TABLE,
+    TIMESTAMP,
 )
 
 DETECTOR = typer.Option(None, "--detector", "-d", help="Detector name (see `pynomaly detectors list`; default: "
